@@ -1,0 +1,79 @@
+// The one configuration schema. Parsed once in the CLI entry point (flags override environment),
+// then passed down typed. Nothing else in errorscope reads process.env.
+import { z } from 'zod';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes' || v === 'on');
+
+const csv = z
+  .string()
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().min(1)));
+
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*)');
+
+/** Every environment variable errorscope reads, with its default. Documented in README.md. */
+export const envSchema = z.object({
+  // ClickHouse: a server URL, or the embedded chDB engine at CHDB_PATH when unset.
+  CLICKHOUSE_URL: z.url().optional(),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: identifier.default('errorscope'),
+  /** `ON CLUSTER` name for scaled deployments (see docs/scaling.md); empty for a single node. */
+  CLICKHOUSE_CLUSTER: z.string().default(''),
+  CHDB_PATH: z.string().min(1).default('./data'),
+  RAW_TTL_DAYS: z.coerce.number().int().positive().max(3650).optional(),
+
+  // Kafka
+  KAFKA_BROKERS: csv.optional(),
+  KAFKA_TOPIC: z.string().min(1).default('llm-calls'),
+  KAFKA_DLQ_TOPIC: z.string().min(1).default('llm-calls-dlq'),
+  KAFKA_GROUP_ID: z.string().min(1).default('errorscope-ingest'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('errorscope'),
+  INGEST_MAX_MESSAGE_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  INGEST_SEGMENT_MAX: z.coerce.number().int().positive().max(500_000).default(20_000),
+
+  // HTTP API
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Comma-separated bearer tokens; required on a non-loopback HOST unless ALLOW_NO_AUTH=true. */
+  API_TOKENS: csv.default([]),
+  ALLOW_NO_AUTH: bool.default(false),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(1200),
+
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+/** Names of every variable the schema knows (used by docs and the docker-compose check). */
+export const CONFIG_KEYS = Object.keys(envSchema.shape) as (keyof Config)[];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment (plus overrides from flags, already mapped to variable names).
+ * Empty strings count as unset. Errors name every offending variable.
+ */
+export function parseConfig(env: Record<string, string | undefined>, overrides: Record<string, string> = {}): Config {
+  const input: Record<string, string> = {};
+  for (const key of CONFIG_KEYS) {
+    const v = overrides[key] ?? env[key];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
