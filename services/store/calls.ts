@@ -1,0 +1,44 @@
+// The one write path into ClickHouse: classified calls go to `calls_in_v1` (Null engine) and the
+// materialized views fan them out to errors_v1, the rollups and unknown_codes_v1.
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { CallRecord } from '../core/types.js';
+
+/** Where a call came from. Kafka coordinates are empty/-1 for other sources. */
+export interface Transport {
+  src: 'kafka' | 'http' | 'backfill';
+  kafka_topic: string;
+  kafka_partition: number;
+  kafka_offset: number;
+}
+
+export type StoredCall = CallRecord & Transport;
+
+/** Narrow write interface the ingestion paths depend on (tests can count calls through it). */
+export interface CallInserter {
+  /**
+   * Inserts rows in one block. With a `token`, a retry of the same block is dropped by ClickHouse
+   * in the Null table's views (insert_deduplication_token + non_replicated_deduplication_window).
+   */
+  insertCalls(rows: StoredCall[], token?: string): Promise<void>;
+}
+
+export function clickhouseInserter(client: ClickHouseClient, database: string): CallInserter {
+  const table = `${database}.calls_in_v1`;
+  return {
+    async insertCalls(rows, token) {
+      if (rows.length === 0) return;
+      await client.insert({
+        table,
+        values: rows,
+        format: 'JSONEachRow',
+        clickhouse_settings: {
+          date_time_input_format: 'best_effort',
+          deduplicate_blocks_in_dependent_materialized_views: 1,
+          // A block must stay one block for its token to mean one thing.
+          max_insert_block_size: String(Math.max(rows.length, 1_048_576)),
+          ...(token ? { insert_deduplication_token: token } : {}),
+        },
+      });
+    },
+  };
+}
