@@ -1,0 +1,388 @@
+// Realistic, deterministic API-call traffic for `errorscope demo` (and benchmarks/tests that want
+// the real body shapes): several providers, models, keys and tenants, a daily rhythm, rate-limit
+// bursts, overload episodes, quota walls with reset times, and a 1310 surge on a few keys.
+// Pure: a seeded generator of envelopes in time order; the caller decides where they go.
+import type { Envelope } from './types.js';
+
+export interface TrafficOptions {
+  startMs: number;
+  endMs: number;
+  /** Average calls per second at the daily peak. */
+  ratePerSec: number;
+  seed?: number;
+  keys?: number;
+  /** How many keys hit the 1310 weekly/monthly limit in the surge. */
+  surgeKeys?: number;
+  /** When the 1310 surge starts; default: 30 minutes before the end (or 40% into a shorter range). */
+  surgeStartMs?: number;
+}
+
+/** What the generator planted, so a caller (or a test) can check what the API should show. */
+export interface TrafficPlan {
+  surgeKeys: string[];
+  surgeStartMs: number;
+  /** Reset time written into the 1310 messages (UTC epoch ms). */
+  surgeResetMs: number;
+  /** A key blocked by 1308 (5-hour limit) from `wallStartMs` until the end. */
+  wallKey: string;
+  wallStartMs: number;
+  wallResetMs: number;
+  /** A key in arrears (1113) for the last part of the range. */
+  arrearsKey: string;
+  overloadEpisodes: { startMs: number; endMs: number }[];
+  rateLimitBursts: { startMs: number; endMs: number; key: string }[];
+}
+
+interface Route {
+  provider: string;
+  url: string;
+  model: string;
+  weight: number;
+}
+
+const ROUTES: Route[] = [
+  { provider: 'zhipu', url: 'https://open.bigmodel.cn/api/paas/v4/chat/completions', model: 'glm-4.6', weight: 30 },
+  { provider: 'zhipu', url: 'https://open.bigmodel.cn/api/paas/v4/chat/completions', model: 'glm-4.5-air', weight: 10 },
+  { provider: 'zai', url: 'https://api.z.ai/api/anthropic/v1/messages', model: 'glm-4.6', weight: 20 },
+  { provider: 'openai', url: 'https://api.openai.com/v1/chat/completions', model: 'gpt-4o-mini', weight: 15 },
+  { provider: 'anthropic', url: 'https://api.anthropic.com/v1/messages', model: 'claude-sonnet-4-5', weight: 10 },
+  {
+    provider: 'gemini',
+    url: 'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash',
+    model: 'gemini-2.5-flash',
+    weight: 8,
+  },
+  { provider: 'new-api', url: 'https://gateway.example.internal/v1/chat/completions', model: 'glm-4.6', weight: 7 },
+];
+const TOTAL_WEIGHT = ROUTES.reduce((s, r) => s + r.weight, 0);
+const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** mulberry32: tiny, fast, good enough for synthetic traffic. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Zhipu/Z.AI write reset times in China Standard Time without a zone. */
+export function formatCst(ms: number): string {
+  return new Date(ms + 8 * HOUR).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** Calls follow office hours in UTC+8 with a night floor of 25% of the peak. */
+function dailyFactor(ms: number): number {
+  const hour = ((((ms + 8 * HOUR) % (24 * HOUR)) + 24 * HOUR) % (24 * HOUR)) / HOUR;
+  return 0.25 + 0.75 * Math.max(0, Math.sin(((hour - 7) / 16) * Math.PI));
+}
+
+function poisson(rand: () => number, mean: number): number {
+  if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian(rand)));
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let p = rand();
+  while (p > limit) {
+    k++;
+    p *= rand();
+  }
+  return k;
+}
+
+function gaussian(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
+}
+
+export function planTraffic(opts: TrafficOptions): TrafficPlan {
+  const rand = prng((opts.seed ?? 1) ^ 0x9e3779b9);
+  const keys = opts.keys ?? 24;
+  const span = opts.endMs - opts.startMs;
+  const surgeStartMs = opts.surgeStartMs ?? opts.endMs - Math.min(30 * MINUTE, span * 0.6);
+  const nSurge = Math.min(opts.surgeKeys ?? 2, Math.max(keys - 3, 0));
+  const surgeKeys = Array.from({ length: nSurge }, (_, i) => demoKey(i));
+  const overloadEpisodes: TrafficPlan['overloadEpisodes'] = [];
+  const rateLimitBursts: TrafficPlan['rateLimitBursts'] = [];
+  // One overload episode and two rate-limit bursts per day of range, at least one of each.
+  const days = Math.max(1, Math.round(span / (24 * HOUR)));
+  for (let d = 0; d < days; d++) {
+    const o = opts.startMs + rand() * span * 0.8;
+    overloadEpisodes.push({ startMs: o, endMs: o + Math.min(12 * MINUTE, span * 0.05) });
+    for (let b = 0; b < 2; b++) {
+      const s = opts.startMs + rand() * span * 0.9;
+      rateLimitBursts.push({
+        startMs: s,
+        endMs: s + Math.min(8 * MINUTE, span * 0.04),
+        key: demoKey(nSurge + (b % 3)),
+      });
+    }
+  }
+  return {
+    surgeKeys,
+    surgeStartMs,
+    surgeResetMs: Math.floor((opts.endMs + 5 * 24 * HOUR) / 1000) * 1000,
+    wallKey: demoKey(keys - 1),
+    wallStartMs: opts.endMs - Math.min(90 * MINUTE, span * 0.5),
+    wallResetMs: Math.floor((opts.endMs + 3 * HOUR) / 1000) * 1000,
+    arrearsKey: demoKey(keys - 2),
+    overloadEpisodes,
+    rateLimitBursts,
+  };
+}
+
+/** The raw (fake) API key of demo key `i`; only its fingerprint is ever stored. */
+export function demoKey(i: number): string {
+  return `sk-demo-${String(i).padStart(3, '0')}-${(i * 2654435761).toString(16).padStart(8, '0')}`;
+}
+
+function pickRoute(rand: () => number): Route {
+  let r = rand() * TOTAL_WEIGHT;
+  for (const route of ROUTES) {
+    r -= route.weight;
+    if (r <= 0) return route;
+  }
+  return ROUTES[0]!;
+}
+
+const within = (ms: number, e: { startMs: number; endMs: number }) => ms >= e.startMs && ms < e.endMs;
+
+/**
+ * Yields envelopes second by second (in order across seconds, shuffled within one). Memory stays constant whatever the range,
+ * so `demo --backfill 7d` streams millions of calls.
+ */
+export function* generateTraffic(opts: TrafficOptions, plan: TrafficPlan = planTraffic(opts)): Generator<Envelope> {
+  const rand = prng(opts.seed ?? 1);
+  const keys = opts.keys ?? 24;
+  const surge = new Set(plan.surgeKeys);
+  let seq = 0;
+  for (let sec = opts.startMs; sec < opts.endMs; sec += 1000) {
+    const n = poisson(rand, opts.ratePerSec * dailyFactor(sec));
+    for (let i = 0; i < n; i++) {
+      const ts = sec + Math.floor(rand() * 1000);
+      if (ts >= opts.endMs) continue;
+      const keyIndex = Math.floor(rand() ** 1.6 * keys);
+      const key = demoKey(keyIndex);
+      const route = surge.has(key) ? ROUTES[2]! : pickRoute(rand);
+      const requestId = `req-${(opts.seed ?? 1).toString(36)}-${(seq++).toString(36)}`;
+      const base: Envelope = {
+        ts: new Date(ts).toISOString(),
+        url: route.url,
+        model: route.model,
+        api_key: key,
+        tenant: TENANTS[keyIndex % TENANTS.length]!,
+        request_id: requestId,
+        stream: rand() < 0.4,
+      };
+      yield { ...base, ...outcome(rand, ts, key, route, plan, surge, requestId) };
+    }
+  }
+}
+
+function outcome(
+  rand: () => number,
+  ts: number,
+  key: string,
+  route: Route,
+  plan: TrafficPlan,
+  surge: Set<string>,
+  requestId: string,
+): Partial<Envelope> {
+  const latency = Math.round(300 + rand() * 2500);
+  if (surge.has(key) && ts >= plan.surgeStartMs && rand() < 0.85) {
+    const message = `[1310][Weekly/Monthly Limit Exhausted. Your limit will reset at ${formatCst(plan.surgeResetMs)}][${requestId}]`;
+    return {
+      status: 429,
+      latency_ms: 40,
+      body: { type: 'error', error: { type: 'rate_limit_error', code: '1310', message } },
+    };
+  }
+  if (key === plan.wallKey && ts >= plan.wallStartMs) {
+    const reset = formatCst(plan.wallResetMs);
+    const message =
+      rand() < 0.5
+        ? `Usage limit reached for 5 hour. Your limit will reset at ${reset}`
+        : `已达到 5 小时的使用上限。您的限额将在 ${reset} 重置。`;
+    return { status: 429, latency_ms: 35, body: { error: { code: '1308', message } } };
+  }
+  if (key === plan.arrearsKey && ts >= plan.wallStartMs + 20 * MINUTE) {
+    return {
+      status: 429,
+      latency_ms: 30,
+      body: { error: { code: '1113', message: '余额不足或无可用资源包,请充值。' } },
+    };
+  }
+  const overload = plan.overloadEpisodes.find((e) => within(ts, e));
+  if (overload && (route.provider === 'zai' || route.provider === 'zhipu') && rand() < 0.6) {
+    return route.provider === 'zai'
+      ? {
+          status: 529,
+          latency_ms: latency,
+          body: {
+            type: 'error',
+            error: {
+              type: 'overloaded_error',
+              code: '1305',
+              message: 'The service may be temporarily overloaded, please try again later',
+            },
+          },
+        }
+      : {
+          status: 429,
+          latency_ms: latency,
+          body: { error: { code: '1312', message: 'The model is currently overloaded, please try again later' } },
+        };
+  }
+  const burst = plan.rateLimitBursts.find((b) => within(ts, b));
+  if (burst && burst.key === key && rand() < 0.7) {
+    return route.provider === 'openai'
+      ? {
+          status: 429,
+          latency_ms: 20,
+          body: `Error code: 429 - {'error': {'message': 'Rate limit reached for ${route.model} on requests per min (RPM): Limit 500, Used 500, Requested 1.', 'type': 'requests', 'param': None, 'code': 'rate_limit_exceeded'}}`,
+        }
+      : {
+          status: 429,
+          latency_ms: 20,
+          body: {
+            error: {
+              code: '1302',
+              message:
+                'High concurrency usage of this API, please reduce concurrency or contact customer service to increase limits',
+            },
+          },
+        };
+  }
+  const r = rand();
+  if (r < 0.93) {
+    const prompt = Math.floor(200 + rand() * 3000);
+    const completion = Math.floor(50 + rand() * 800);
+    return {
+      status: 200,
+      latency_ms: latency,
+      finish_reason: 'stop',
+      usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+    };
+  }
+  return backgroundError(rand, ts, route, requestId, latency);
+}
+
+/** The everyday failures: a little of everything, in each provider's own shape. */
+function backgroundError(
+  rand: () => number,
+  ts: number,
+  route: Route,
+  requestId: string,
+  latency: number,
+): Partial<Envelope> {
+  const r = rand();
+  switch (route.provider) {
+    case 'openai':
+      return r < 0.5
+        ? {
+            status: 400,
+            latency_ms: latency,
+            body: {
+              error: {
+                message: "This model's maximum context length is 128000 tokens.",
+                type: 'invalid_request_error',
+                param: 'messages',
+                code: 'context_length_exceeded',
+              },
+            },
+          }
+        : {
+            status: 500,
+            latency_ms: latency,
+            body: {
+              error: {
+                message: 'The server had an error while processing your request.',
+                type: 'server_error',
+                param: null,
+                code: null,
+              },
+            },
+          };
+    case 'anthropic':
+      return r < 0.6
+        ? {
+            status: 529,
+            latency_ms: latency,
+            body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+          }
+        : {
+            status: 400,
+            latency_ms: latency,
+            body: {
+              type: 'error',
+              error: { type: 'invalid_request_error', message: 'prompt is too long: 210000 tokens > 200000 maximum' },
+            },
+          };
+    case 'gemini':
+      return {
+        status: 429,
+        latency_ms: latency,
+        body: {
+          error: {
+            code: 429,
+            message: 'Resource has been exhausted (e.g. check quota).',
+            status: 'RESOURCE_EXHAUSTED',
+          },
+        },
+      };
+    case 'new-api':
+      return r < 0.5
+        ? {
+            status: 429,
+            latency_ms: latency,
+            body: {
+              error: {
+                type: '1308',
+                message: `Usage limit reached for 5 hour. Your limit will reset at ${formatCst(ts + 2 * HOUR)} (request id: ${requestId})`,
+              },
+            },
+          }
+        : {
+            status: 503,
+            latency_ms: latency,
+            body: {
+              error: {
+                message: 'No available channel for model glm-4.6 under group default',
+                type: 'new_api_error',
+                code: 'model_not_found',
+              },
+            },
+          };
+    default:
+      if (r < 0.3) return { status: 200, stream: true, latency_ms: latency, finish_reason: 'sensitive' };
+      if (r < 0.45)
+        return {
+          stream: true,
+          latency_ms: latency,
+          finish_reason: 'network_error',
+          error: { message: 'socket hang up' },
+        };
+      if (r < 0.6)
+        return {
+          status: 429,
+          latency_ms: latency,
+          body: { error: { code: '1314', message: 'A brand-new limit the taxonomy has not seen yet' } },
+        };
+      if (r < 0.8)
+        return {
+          status: 429,
+          latency_ms: latency,
+          body: {
+            error: {
+              code: '1303',
+              message:
+                'High frequency usage of this API, please reduce frequency or contact customer service to increase limits',
+            },
+          },
+        };
+      return { status: 500, latency_ms: latency, body: { error: { code: '500', message: 'Internal Error' } } };
+  }
+}

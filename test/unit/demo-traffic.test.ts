@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { demoKey, formatCst, generateTraffic, planTraffic } from '../../services/core/demo-traffic.js';
+import type { Envelope } from '../../services/core/types.js';
+
+const HOUR = 3_600_000;
+const end = Date.UTC(2026, 7, 25, 12, 0, 0);
+const opts = { startMs: end - 6 * HOUR, endMs: end, ratePerSec: 2, seed: 7, keys: 20, surgeKeys: 2 };
+
+const cache = new Map<string, Envelope[]>();
+const all = (o = opts): Envelope[] => {
+  const k = JSON.stringify(o);
+  if (!cache.has(k)) cache.set(k, [...generateTraffic(o)]);
+  return cache.get(k)!;
+};
+const bodyCode = (e: Envelope): string | undefined => {
+  const b = e.body as { error?: { code?: unknown; type?: unknown } } | undefined;
+  return typeof b === 'object' && b?.error ? String(b.error.code ?? b.error.type) : undefined;
+};
+
+describe('demo traffic', () => {
+  it('is deterministic for a seed and different across seeds', () => {
+    expect(JSON.stringify(all().slice(0, 200))).toBe(JSON.stringify(all().slice(0, 200)));
+    expect(JSON.stringify(all({ ...opts, seed: 8 }).slice(0, 200))).not.toBe(JSON.stringify(all().slice(0, 200)));
+  });
+
+  it('stays inside the range, second by second', () => {
+    const calls = all();
+    let prevSecond = Number.NEGATIVE_INFINITY;
+    const violations: string[] = [];
+    for (const c of calls) {
+      const ts = Date.parse(String(c.ts));
+      if (!(ts >= opts.startMs && ts < opts.endMs)) violations.push(`out of range: ${c.ts}`);
+      const second = Math.floor(ts / 1000);
+      if (second < prevSecond) violations.push(`out of order: ${c.ts}`);
+      prevSecond = second;
+    }
+    expect(violations).toEqual([]);
+    // 6 h at <= 2 calls/s with the daily rhythm: between the night floor and the peak.
+    expect(calls.length).toBeGreaterThan(0.25 * 2 * 6 * 3600 * 0.8);
+    expect(calls.length).toBeLessThan(2 * 6 * 3600 * 1.2);
+  });
+
+  it('plants the 1310 surge only on the surge keys, after the surge start, with the planned reset time', () => {
+    const plan = planTraffic(opts);
+    expect(plan.surgeKeys).toEqual([demoKey(0), demoKey(1)]);
+    const surge = all().filter((e) => bodyCode(e) === '1310');
+    expect(surge.length).toBeGreaterThan(20);
+    for (const e of surge) {
+      expect(plan.surgeKeys).toContain(e.api_key);
+      expect(Date.parse(String(e.ts))).toBeGreaterThanOrEqual(plan.surgeStartMs);
+      expect(JSON.stringify(e.body)).toContain(`reset at ${formatCst(plan.surgeResetMs)}`);
+    }
+  });
+
+  it('walls the wall key with 1308 until the end and mixes English and Chinese wordings', () => {
+    const plan = planTraffic(opts);
+    const wall = all().filter((e) => e.api_key === plan.wallKey && Date.parse(String(e.ts)) >= plan.wallStartMs);
+    expect(wall.length).toBeGreaterThan(0);
+    expect(wall.every((e) => bodyCode(e) === '1308')).toBe(true);
+    const text = JSON.stringify(wall);
+    expect(text).toContain('Usage limit reached for 5 hour');
+    expect(text).toContain('已达到 5 小时的使用上限');
+  });
+
+  it('formats reset times in China Standard Time without a zone', () => {
+    expect(formatCst(Date.UTC(2026, 7, 24, 23, 41, 44))).toBe('2026-08-25 07:41:44');
+  });
+});
