@@ -48,6 +48,10 @@ export const envSchema = z.object({
   ALLOW_NO_AUTH: bool.default(false),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(1200),
 
+  // Clients of a running errorscope (`ship`, `demo` into HTTP)
+  ERRORSCOPE_URL: z.url().default('http://127.0.0.1:8080'),
+  ERRORSCOPE_TOKEN: z.string().default(''),
+
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
