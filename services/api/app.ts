@@ -1,0 +1,253 @@
+// The query API as a fastify instance built from typed dependencies (no env, no globals), in the
+// order fastify's own example app uses: external plugins (swagger, under-pressure, rate limit),
+// then app plugins (auth, errors, metrics), then routes. server.ts listens; tests use inject().
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseError } from '@clickhouse/client';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import underPressure from '@fastify/under-pressure';
+import Fastify, { type FastifyError } from 'fastify';
+import type { Logger } from 'pino';
+import { Histogram, Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import { TimeInputError } from '../core/timeparse.js';
+import { InputError } from './dimensions.js';
+import { clickhouseQuerier, ping } from './queries.js';
+import { type CatalogEntry, dataRoutes } from './routes.js';
+import { StatusResponse } from './schemas.js';
+
+export type ApiConfig = Pick<
+  Config,
+  'HOST' | 'API_TOKENS' | 'ALLOW_NO_AUTH' | 'RATE_LIMIT_PER_MINUTE' | 'CLICKHOUSE_DATABASE'
+>;
+
+export interface AppDeps {
+  config: ApiConfig;
+  client: ClickHouseClient;
+  logger: Logger;
+  /** The taxonomy catalog served at /api/v1/taxonomy (services/core/taxonomy.ts TAXONOMY). */
+  taxonomy?: readonly CatalogEntry[];
+  /** Clock (tests pin it). */
+  now?: () => number;
+}
+
+export class ApiConfigError extends Error {
+  override name = 'ApiConfigError';
+}
+
+/** Paths anyone may read: probes, metrics and the API description. */
+const PUBLIC_PATHS = ['/health', '/ready', '/metrics', '/openapi.json', '/docs'];
+
+export function isPublicPath(url: string): boolean {
+  const path = url.split('?', 1)[0] ?? '';
+  return PUBLIC_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** Refuses an open API on a reachable address: tokens, a loopback HOST, or an explicit opt-out. */
+export function checkAuthPolicy(cfg: Pick<ApiConfig, 'HOST' | 'API_TOKENS' | 'ALLOW_NO_AUTH'>): void {
+  if (cfg.API_TOKENS.length > 0 || isLoopback(cfg.HOST) || cfg.ALLOW_NO_AUTH) return;
+  throw new ApiConfigError(
+    `HOST=${cfg.HOST} is not a loopback address and API_TOKENS is empty: set API_TOKENS=<token>[,<token>...] ` +
+      '(clients send Authorization: Bearer <token>), bind HOST=127.0.0.1, or set ALLOW_NO_AUTH=true to serve without auth',
+  );
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time check against every token (no early exit, equal-length digests). */
+export function tokenMatcher(tokens: readonly string[]): (presented: string) => boolean {
+  const digests = tokens.map(digest);
+  return (presented) => {
+    const d = digest(presented);
+    let ok = false;
+    for (const t of digests) ok = timingSafeEqual(t, d) || ok;
+    return ok;
+  };
+}
+
+// ClickHouse errors that a request's values can cause (bad casts, limits hit by a huge range).
+const INPUT_ERROR_TYPES = new Set([
+  'CANNOT_PARSE_TEXT',
+  'CANNOT_PARSE_DATETIME',
+  'CANNOT_PARSE_NUMBER',
+  'CANNOT_PARSE_INPUT_ASSERTION_FAILED',
+  'TYPE_MISMATCH',
+  'CANNOT_CONVERT_TYPE',
+  'ARGUMENT_OUT_OF_BOUND',
+  'VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE',
+  'BAD_QUERY_PARAMETER',
+  'TOO_MANY_ROWS',
+  'TOO_MANY_ROWS_OR_BYTES',
+  'TIMEOUT_EXCEEDED',
+  'TOO_SLOW',
+]);
+
+/** Status and public message for an error; 5xx messages are generic. */
+export function classifyError(err: unknown): { status: number; error: string; message: string } {
+  if (err instanceof InputError || err instanceof TimeInputError) {
+    return { status: 400, error: 'Bad Request', message: err.message };
+  }
+  if (err instanceof ClickHouseError && err.type && INPUT_ERROR_TYPES.has(err.type)) {
+    return {
+      status: 400,
+      error: 'Bad Request',
+      message: `the query could not run with these parameters (${err.type}): narrow the range, filters or step`,
+    };
+  }
+  const fe = err as Partial<FastifyError>;
+  if (fe.validation) return { status: 400, error: 'Bad Request', message: fe.message ?? 'invalid request' };
+  const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    return { status, error: httpReason(status), message: fe.message ?? httpReason(status) };
+  }
+  if (status === 503) return { status, error: 'Service Unavailable', message: 'overloaded, retry later' };
+  return { status: 500, error: 'Internal Server Error', message: 'internal error' };
+}
+
+function httpReason(status: number): string {
+  const reasons: Record<number, string> = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    404: 'Not Found',
+    413: 'Payload Too Large',
+    415: 'Unsupported Media Type',
+    429: 'Too Many Requests',
+  };
+  return reasons[status] ?? 'Client Error';
+}
+
+export async function buildApp(deps: AppDeps) {
+  const { config, client, logger } = deps;
+  checkAuthPolicy(config);
+  const now = deps.now ?? Date.now;
+  const db = clickhouseQuerier(client);
+  const database = config.CLICKHOUSE_DATABASE;
+
+  const app = Fastify({
+    loggerInstance: logger,
+    disableRequestLogging: false,
+    trustProxy: false,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // External plugins.
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'errorscope query API',
+        description: 'Why LLM API calls fail: series, breakdowns, surges, quota walls, samples, taxonomy.',
+        version: '1',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(underPressure, {
+    maxEventLoopDelay: 2000,
+    maxEventLoopUtilization: 0.98,
+    retryAfter: 10,
+    exposeStatusRoute: false,
+  });
+  const matches = tokenMatcher(config.API_TOKENS);
+  await app.register(rateLimit, {
+    max: config.RATE_LIMIT_PER_MINUTE,
+    timeWindow: '1 minute',
+    allowList: (req) => isPublicPath(req.url),
+    // Per token when authenticated (a Grafana server is one client), else per address.
+    keyGenerator: (req) => {
+      const h = req.headers.authorization;
+      return h ? `t:${digest(h).toString('hex').slice(0, 16)}` : `ip:${req.ip}`;
+    },
+  });
+
+  // App plugins: errors, auth, metrics.
+  app.setErrorHandler((err, req, reply) => {
+    const c = classifyError(err);
+    if (c.status >= 500) req.log.error({ err, url: req.url }, 'request failed');
+    else if (err instanceof ClickHouseError) req.log.warn({ err, url: req.url }, 'query rejected');
+    if (c.status === 429 || c.status === 503) {
+      const retry = reply.getHeader('retry-after');
+      if (retry === undefined) reply.header('retry-after', '10');
+    }
+    return reply.status(c.status).send({ error: c.error, message: c.message });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
+
+  if (config.API_TOKENS.length > 0) {
+    app.addHook('onRequest', async (req, reply) => {
+      if (isPublicPath(req.url)) return;
+      const h = req.headers.authorization ?? '';
+      const m = /^Bearer\s+(.+)$/i.exec(h);
+      if (!m?.[1] || !matches(m[1].trim())) {
+        reply.header('www-authenticate', 'Bearer');
+        return reply.status(401).send({ error: 'Unauthorized', message: 'send Authorization: Bearer <API token>' });
+      }
+    });
+  } else {
+    logger.warn({ host: config.HOST }, 'API_TOKENS is empty: the query API answers without authentication');
+  }
+
+  const registry = new Registry();
+  const duration = new Histogram({
+    name: 'errorscope_api_request_duration_seconds',
+    help: 'Query API request duration by route and status',
+    labelNames: ['method', 'route', 'status_code'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    duration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  // Routes.
+  app.get(
+    '/health',
+    { schema: { summary: 'Liveness', security: [], response: { 200: StatusResponse } } },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/ready',
+    {
+      schema: {
+        summary: 'Readiness: ClickHouse answers',
+        security: [],
+        response: { 200: StatusResponse, 503: StatusResponse },
+      },
+    },
+    async (req, reply) => {
+      try {
+        await ping(db, database);
+        return { status: 'ready' };
+      } catch (err) {
+        req.log.warn({ err }, 'readiness: ClickHouse does not answer');
+        return reply.status(503).send({ status: 'unavailable' });
+      }
+    },
+  );
+  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(dataRoutes, { prefix: '/api/v1', db, database, now, taxonomy: deps.taxonomy ?? [] });
+  return app;
+}

@@ -1,0 +1,337 @@
+// The data routes under /api/v1. Handlers parse and validate (400 with what to fix), run one query
+// module function, and shape rows. No SQL here.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { evaluateSurge } from '../core/surge.js';
+import {
+  bucketStarts,
+  DAY_MS,
+  parseDuration,
+  parseRange,
+  parseTime,
+  planSeries,
+  RETENTION_MS,
+  TimeInputError,
+} from '../core/timeparse.js';
+import { type Dimension, InputError, isDimension, parseDimensions, parseFilters, parseList } from './dimensions.js';
+import {
+  type Querier,
+  queryQuotaWalls,
+  querySamples,
+  querySeries,
+  querySurgeCounts,
+  queryTop,
+  queryUnknownCodes,
+  queryValues,
+} from './queries.js';
+import * as S from './schemas.js';
+
+/** One row of the taxonomy catalog as the API shows it (services/core/taxonomy.ts has more fields). */
+export interface CatalogEntry {
+  provider: string;
+  code: string;
+  http_status: number | null;
+  category: string;
+  retryable: boolean;
+  title: string;
+  remedy: string;
+}
+
+export interface RouteDeps {
+  db: Querier;
+  database: string;
+  now: () => number;
+  taxonomy: readonly CatalogEntry[];
+}
+
+const errorResponses = { 400: S.ErrorResponse, 401: S.ErrorResponse, 500: S.ErrorResponse };
+
+/** Longest window the surge and wall queries read (the minute rollup's retention). */
+const MAX_WINDOW_MS = RETENTION_MS['1m'];
+
+function windowParam(raw: string, name: string, max: number): number {
+  const ms = parseDuration(raw, name);
+  if (ms > max) throw new TimeInputError(`${name} '${raw}' is over the limit of ${Math.floor(max / DAY_MS)}d`);
+  return ms;
+}
+
+export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) => {
+  const { db, database, now } = deps;
+
+  app.get(
+    '/series',
+    {
+      schema: {
+        summary: 'Calls, errors and error rate over time (long format, zero-filled)',
+        querystring: S.SeriesQuerystring,
+        response: { 200: S.SeriesResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const nowMs = now();
+      const range = parseRange(q, nowMs);
+      const stepMs = q.step ? parseDuration(q.step, 'step') : undefined;
+      const plan = planSeries(range, nowMs, stepMs);
+      const groupBy = parseDimensions(q.group_by, 'group_by');
+      const filters = parseFilters(q);
+      const raw = await querySeries(db, database, {
+        resolution: plan.resolution,
+        stepMs: plan.step_ms,
+        start: plan.start,
+        to: range.to,
+        groupBy,
+        filters,
+        maxSeries: q.max_series ?? 100,
+      });
+      return {
+        resolution: plan.resolution,
+        step_ms: plan.step_ms,
+        from: plan.start,
+        to: range.to,
+        rows: zeroFill(raw, groupBy, bucketStarts(plan, range.to)),
+      };
+    },
+  );
+
+  app.get(
+    '/top',
+    {
+      schema: {
+        summary: 'Top-N breakdown over a range, ordered by errors',
+        querystring: S.TopQuerystring,
+        response: { 200: S.TopResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const nowMs = now();
+      const range = parseRange(q, nowMs);
+      const plan = planSeries(range, nowMs);
+      const by = parseDimensions(q.by, 'by');
+      if (by.length === 0) throw new InputError(`by: give at least one dimension, e.g. by=code`);
+      const rows = await queryTop(db, database, {
+        resolution: plan.resolution,
+        start: plan.start,
+        to: range.to,
+        by,
+        filters: parseFilters(q),
+        limit: q.limit ?? 10,
+      });
+      return { resolution: plan.resolution, rows };
+    },
+  );
+
+  app.get(
+    '/surges',
+    {
+      schema: {
+        summary: 'Per group: matching errors in the recent window vs the baseline rate, score and decision',
+        querystring: S.SurgesQuerystring,
+        response: { 200: S.SurgesResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const nowMs = now();
+      const to = q.to ? parseTime(q.to, nowMs, 'to') : nowMs;
+      const windowMs = windowParam(q.window ?? '15m', 'window', MAX_WINDOW_MS);
+      const baselineMs = windowParam(q.baseline ?? '24h', 'baseline', 30 * DAY_MS);
+      if (windowMs < 60_000) throw new TimeInputError(`window must be at least 1m (minute rollup)`);
+      if (baselineMs < windowMs) throw new TimeInputError(`baseline must be at least as long as window`);
+      if (to - windowMs < nowMs - MAX_WINDOW_MS) {
+        throw new TimeInputError(`to: the recent window must lie within the last 13 days (minute rollup retention)`);
+      }
+      const by = (q.by ?? 'key') as Dimension;
+      const counts = await querySurgeCounts(db, database, {
+        by,
+        to,
+        windowMs,
+        baselineMs,
+        codes: parseList(q.codes),
+        categories: parseList(q.categories),
+        filters: parseFilters(q),
+        now: nowMs,
+      });
+      const thresholds = { minCount: q.min_count ?? 5, ratio: q.ratio ?? 3, z: q.z };
+      const rows = counts.rows
+        .map((r) => {
+          const s = evaluateSurge(
+            { count: r.count, baselineCount: r.baseline_count, windowMs, baselineMs: counts.baselineMs },
+            thresholds,
+          );
+          return {
+            [by]: r.group,
+            count: r.count,
+            baseline_count: r.baseline_count,
+            expected: round(s.expected),
+            ratio: round(s.ratio),
+            score: round(s.score),
+            surging: s.surging,
+            distinct_keys: r.distinct_keys,
+            last_seen: r.last_seen,
+          };
+        })
+        .filter((r) => !q.only_surging || r.surging === 1)
+        .slice(0, q.limit ?? 1000);
+      return {
+        window_ms: windowMs,
+        baseline_ms: counts.baselineMs,
+        baseline_resolution: counts.baselineResolution,
+        rows,
+      };
+    },
+  );
+
+  app.get(
+    '/quota-walls',
+    {
+      schema: {
+        summary: 'Keys or tenants currently blocked by a usage limit, with since and reset time',
+        querystring: S.WallsQuerystring,
+        response: { 200: S.WallsResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const nowMs = now();
+      const lookback = windowParam(q.lookback ?? '6h', 'lookback', MAX_WINDOW_MS);
+      const codes = parseList(q.codes ?? '1113,1304,1308,1309,1310');
+      if (!codes) throw new InputError('codes: give at least one code, e.g. codes=1308,1310');
+      const rows = await queryQuotaWalls(db, database, {
+        by: q.by ?? 'key',
+        from: nowMs - lookback,
+        now: nowMs,
+        codes,
+        filters: parseFilters(q),
+        limit: q.limit ?? 1000,
+      });
+      return { rows };
+    },
+  );
+
+  app.get(
+    '/samples',
+    {
+      schema: {
+        summary: 'Recent failed calls, newest first',
+        querystring: S.SamplesQuerystring,
+        response: { 200: S.SamplesResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const range = parseRange(q, now());
+      const rows = await querySamples(db, database, {
+        from: range.from,
+        to: range.to,
+        filters: parseFilters(q),
+        limit: q.limit ?? 100,
+      });
+      return { rows };
+    },
+  );
+
+  app.get(
+    '/taxonomy',
+    {
+      schema: {
+        summary: 'The error taxonomy catalog',
+        querystring: S.TaxonomyQuerystring,
+        response: { 200: S.TaxonomyResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const providers = parseList(req.query.provider);
+      const categories = parseList(req.query.category);
+      const rows = deps.taxonomy.filter(
+        (t) => (!providers || providers.includes(t.provider)) && (!categories || categories.includes(t.category)),
+      );
+      return { rows };
+    },
+  );
+
+  app.get(
+    '/unknown-codes',
+    {
+      schema: {
+        summary: 'Codes seen that the taxonomy does not know',
+        querystring: S.UnknownQuerystring,
+        response: { 200: S.UnknownResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const rows = await queryUnknownCodes(db, database, {
+        since: q.from ? parseTime(q.from, now(), 'from') : undefined,
+        provider: parseList(q.provider),
+        limit: q.limit ?? 1000,
+      });
+      return { rows };
+    },
+  );
+
+  app.get(
+    '/values/:dimension',
+    {
+      schema: {
+        summary: 'Distinct values of a dimension (Grafana template variables)',
+        params: S.ValuesParams,
+        querystring: S.ValuesQuerystring,
+        response: { 200: S.ValuesResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { dimension } = req.params;
+      if (!isDimension(dimension)) {
+        throw new InputError(
+          `unknown dimension '${dimension}'; use one of provider, model, key, tenant, category, code, http_status`,
+        );
+      }
+      const nowMs = now();
+      const range = parseRange(req.query, nowMs, 7 * DAY_MS);
+      const plan = planSeries(range, nowMs);
+      const rows = await queryValues(db, database, {
+        dimension,
+        resolution: plan.resolution,
+        from: plan.start,
+        to: range.to,
+        filters: parseFilters(req.query, [dimension]),
+        limit: req.query.limit ?? 1000,
+      });
+      return { rows };
+    },
+  );
+};
+
+function round(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
+}
+
+/**
+ * Every label set gets every bucket: Grafana draws gaps as zeros and alerts see numbers. Rows are
+ * ordered by time, then by label set in first-seen order.
+ */
+export function zeroFill(
+  raw: readonly { time: number; calls: number; errors: number; [k: string]: string | number }[],
+  groupBy: readonly Dimension[],
+  buckets: readonly number[],
+): { time: number; calls: number; errors: number; error_rate: number; [k: string]: string | number }[] {
+  const groups = new Map<string, Record<string, string | number>>();
+  const cells = new Map<string, { calls: number; errors: number }>();
+  for (const r of raw) {
+    const labels: Record<string, string | number> = {};
+    for (const d of groupBy) labels[d] = r[d] as string | number;
+    const gk = JSON.stringify(groupBy.map((d) => labels[d]));
+    if (!groups.has(gk)) groups.set(gk, labels);
+    cells.set(`${r.time}|${gk}`, { calls: Number(r.calls), errors: Number(r.errors) });
+  }
+  if (groupBy.length === 0 && groups.size === 0) groups.set('[]', {});
+  const out: { time: number; calls: number; errors: number; error_rate: number; [k: string]: string | number }[] = [];
+  for (const time of buckets) {
+    for (const [gk, labels] of groups) {
+      const c = cells.get(`${time}|${gk}`) ?? { calls: 0, errors: 0 };
+      out.push({ time, ...labels, calls: c.calls, errors: c.errors, error_rate: c.calls ? c.errors / c.calls : 0 });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,226 @@
+// TypeBox schemas of the query API: the validation, the serialization and the OpenAPI document all
+// come from these. Response rows are flat objects with typed columns (Grafana Infinity, root `rows`).
+import { Type } from 'typebox';
+
+const str = (description: string) => Type.Optional(Type.String({ description }));
+
+export const TimeQuery = {
+  from: str('Start: epoch ms, ISO 8601 or relative (now-6h). Default: to minus 1h.'),
+  to: str('End: epoch ms, ISO 8601 or relative (now). Default: now.'),
+};
+
+export const FilterQuery = {
+  provider: str('Filter: comma-separated providers (empty, *, All or $__all = no filter).'),
+  model: str('Filter: comma-separated models.'),
+  key: str('Filter: comma-separated key fingerprints (fp_...).'),
+  tenant: str('Filter: comma-separated tenants.'),
+  category: str('Filter: comma-separated categories (quota, rate_limit, ...).'),
+  code: str('Filter: comma-separated provider codes (1310, insufficient_quota, ...).'),
+  http_status: str('Filter: comma-separated HTTP statuses (429,500).'),
+};
+
+const dimsDescription = 'comma-separated dimensions: provider, model, key, tenant, category, code, http_status';
+
+export const SeriesQuerystring = Type.Object({
+  ...TimeQuery,
+  ...FilterQuery,
+  step: str('Bucket width (30s, 1m, 5m, 1h, 1d), rounded up to the resolution. Default: the resolution.'),
+  group_by: str(`Label columns of the series, ${dimsDescription}. Empty: one series.`),
+  max_series: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Most label sets (most errors first).' }),
+  ),
+});
+
+export const TopQuerystring = Type.Object({
+  ...TimeQuery,
+  ...FilterQuery,
+  by: Type.String({ description: `Breakdown, ${dimsDescription}.`, default: 'code' }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 10 })),
+});
+
+export const SurgesQuerystring = Type.Object({
+  ...FilterQuery,
+  to: str('End of the recent window (default now).'),
+  codes: str('Error codes to count (comma-separated), e.g. 1310. Matches code OR category.'),
+  categories: str('Error categories to count (comma-separated), e.g. quota,rate_limit.'),
+  by: Type.Optional(
+    Type.Union([Type.Literal('key'), Type.Literal('tenant'), Type.Literal('model'), Type.Literal('provider')], {
+      default: 'key',
+    }),
+  ),
+  window: Type.Optional(Type.String({ default: '15m', description: 'Recent window length (e.g. 15m).' })),
+  baseline: Type.Optional(Type.String({ default: '24h', description: 'Baseline window before the recent one.' })),
+  min_count: Type.Optional(Type.Integer({ minimum: 1, default: 5, description: 'Fewest errors for a surge.' })),
+  ratio: Type.Optional(Type.Number({ minimum: 0, default: 3, description: 'Smallest count/expected for a surge.' })),
+  z: Type.Optional(Type.Number({ description: 'Smallest Poisson z-score for a surge (not checked when absent).' })),
+  only_surging: Type.Optional(Type.Boolean({ default: false, description: 'Return surging groups only.' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+});
+
+export const WallsQuerystring = Type.Object({
+  ...FilterQuery,
+  by: Type.Optional(Type.Union([Type.Literal('key'), Type.Literal('tenant')], { default: 'key' })),
+  lookback: Type.Optional(Type.String({ default: '6h', description: 'How far back to look for quota errors.' })),
+  codes: Type.Optional(
+    Type.String({ default: '1113,1304,1308,1309,1310', description: 'Codes meaning "blocked by a usage limit".' }),
+  ),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+});
+
+export const SamplesQuerystring = Type.Object({
+  ...TimeQuery,
+  ...FilterQuery,
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+});
+
+export const TaxonomyQuerystring = Type.Object({
+  provider: FilterQuery.provider,
+  category: FilterQuery.category,
+});
+
+export const UnknownQuerystring = Type.Object({
+  from: str('Only codes seen since (epoch ms, ISO or relative). Default: all time.'),
+  provider: FilterQuery.provider,
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+});
+
+export const ValuesParams = Type.Object({
+  dimension: Type.String({ description: dimsDescription.replace('comma-separated dimensions', 'one of') }),
+});
+
+export const ValuesQuerystring = Type.Object({
+  from: str('Start (default: to minus 7d).'),
+  to: str('End (default: now).'),
+  ...FilterQuery,
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+});
+
+// Label columns that may appear in a grouped row (only the requested ones do).
+const Labels = {
+  provider: Type.Optional(Type.String()),
+  model: Type.Optional(Type.String()),
+  key: Type.Optional(Type.String()),
+  tenant: Type.Optional(Type.String()),
+  category: Type.Optional(Type.String()),
+  code: Type.Optional(Type.String()),
+  http_status: Type.Optional(Type.Integer()),
+};
+
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+
+export const SeriesResponse = Type.Object({
+  resolution: Type.Union([Type.Literal('1m'), Type.Literal('1h'), Type.Literal('1d')]),
+  step_ms: Type.Integer(),
+  from: Type.Integer({ description: 'Effective range start (epoch ms).' }),
+  to: Type.Integer(),
+  rows: Type.Array(
+    Type.Object({
+      time: Type.Integer({ description: 'Bucket start, epoch ms.' }),
+      ...Labels,
+      calls: Type.Integer(),
+      errors: Type.Integer(),
+      error_rate: Type.Number({ description: 'errors / calls, 0 when there were no calls.' }),
+    }),
+  ),
+});
+
+export const TopResponse = Type.Object({
+  resolution: Type.Union([Type.Literal('1m'), Type.Literal('1h'), Type.Literal('1d')]),
+  rows: Type.Array(
+    Type.Object({ ...Labels, calls: Type.Integer(), errors: Type.Integer(), error_rate: Type.Number() }),
+  ),
+});
+
+export const SurgesResponse = Type.Object({
+  window_ms: Type.Integer(),
+  baseline_ms: Type.Integer({ description: 'Baseline length actually counted.' }),
+  baseline_resolution: Type.String(),
+  rows: Type.Array(
+    Type.Object({
+      key: Type.Optional(Type.String()),
+      tenant: Type.Optional(Type.String()),
+      model: Type.Optional(Type.String()),
+      provider: Type.Optional(Type.String()),
+      count: Type.Integer(),
+      baseline_count: Type.Integer(),
+      expected: Type.Number(),
+      ratio: Type.Number(),
+      score: Type.Number(),
+      surging: Type.Integer({ description: '1 when surging, else 0.' }),
+      distinct_keys: Type.Integer(),
+      last_seen: Type.Integer({ description: 'Start of the last minute with a matching error, epoch ms.' }),
+    }),
+  ),
+});
+
+export const WallsResponse = Type.Object({
+  rows: Type.Array(
+    Type.Object({
+      key: Type.String(),
+      tenant: Type.String(),
+      provider: Type.String(),
+      model: Type.String(),
+      code: Type.String(),
+      category: Type.String(),
+      since: Type.Integer(),
+      last_seen: Type.Integer(),
+      count: Type.Integer(),
+      reset_at: NullableNumber,
+      message: Type.String(),
+    }),
+  ),
+});
+
+export const SamplesResponse = Type.Object({
+  rows: Type.Array(
+    Type.Object({
+      time: Type.Integer(),
+      provider: Type.String(),
+      model: Type.String(),
+      key: Type.String(),
+      tenant: Type.String(),
+      category: Type.String(),
+      code: Type.String(),
+      http_status: Type.Integer(),
+      message: Type.String(),
+      reset_at: NullableNumber,
+      request_id: Type.String(),
+      retryable: Type.Boolean(),
+    }),
+  ),
+});
+
+export const TaxonomyResponse = Type.Object({
+  rows: Type.Array(
+    Type.Object({
+      provider: Type.String(),
+      code: Type.String(),
+      http_status: NullableNumber,
+      category: Type.String(),
+      retryable: Type.Boolean(),
+      title: Type.String(),
+      remedy: Type.String(),
+    }),
+  ),
+});
+
+export const UnknownResponse = Type.Object({
+  rows: Type.Array(
+    Type.Object({
+      provider: Type.String(),
+      code: Type.String(),
+      first_seen: Type.Integer(),
+      last_seen: Type.Integer(),
+      calls: Type.Integer(),
+      http_status: Type.Integer(),
+      category: Type.String(),
+      sample_message: Type.String(),
+    }),
+  ),
+});
+
+export const ValuesResponse = Type.Object({ rows: Type.Array(Type.Object({ value: Type.String() })) });
+
+export const ErrorResponse = Type.Object({ error: Type.String(), message: Type.String() });
+
+export const StatusResponse = Type.Object({ status: Type.String() });
