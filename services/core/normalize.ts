@@ -1,0 +1,240 @@
+// Turns one parsed log envelope into typed fields, coercing what real gateways write
+// (numeric strings, epoch seconds, header casing) and rejecting what cannot be coerced.
+import { keyIdentity } from './fingerprint.js';
+
+export interface NormalizedEnvelope {
+  /** Epoch ms, or null when the envelope has no ts (the caller's fallback applies). */
+  ts: number | null;
+  /** Normalized provider name as given or detected from the host; '' when neither says. */
+  provider: string;
+  /** endpoint/url without query string (Gemini puts the key there). */
+  endpoint: string;
+  model: string;
+  keyFp: string;
+  tenant: string;
+  status: number | null;
+  latencyMs: number | null;
+  requestId: string;
+  stream: boolean;
+  finishReason: string;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  headers: Record<string, unknown> | null;
+  /** The failed call's response (`body`, else `error`), undefined when none. */
+  error: unknown;
+  /** True when the envelope had an `error` field: the call failed whatever the status says. */
+  hasErrorField: boolean;
+  /** Raw secrets seen in the envelope, only to scrub them from the body/message. Never output. */
+  secrets: string[];
+}
+
+export type NormalizeResult = { ok: true; env: NormalizedEnvelope } | { ok: false; reason: string };
+
+const PROVIDER_ALIASES: Record<string, string> = {
+  zhipu: 'zhipu',
+  zhipuai: 'zhipu',
+  bigmodel: 'zhipu',
+  glm: 'zhipu',
+  zai: 'zai',
+  'z.ai': 'zai',
+  'z-ai': 'zai',
+  'new-api': 'new-api',
+  newapi: 'new-api',
+  new_api: 'new-api',
+  'one-api': 'new-api',
+  oneapi: 'new-api',
+  one_api: 'new-api',
+  openai: 'openai',
+  'azure-openai': 'openai',
+  anthropic: 'anthropic',
+  claude: 'anthropic',
+  gemini: 'gemini',
+  google: 'gemini',
+  'google-ai': 'gemini',
+  vertex: 'gemini',
+  vertexai: 'gemini',
+};
+
+export function normalizeProvider(p: string): string {
+  const lower = p.trim().toLowerCase();
+  return PROVIDER_ALIASES[lower] ?? lower;
+}
+
+const HOST_SUFFIXES: ReadonlyArray<readonly [string, string]> = [
+  ['bigmodel.cn', 'zhipu'],
+  ['z.ai', 'zai'],
+  ['openai.com', 'openai'],
+  ['anthropic.com', 'anthropic'],
+  ['generativelanguage.googleapis.com', 'gemini'],
+  ['aiplatform.googleapis.com', 'gemini'],
+];
+
+const hostCache = new Map<string, string>();
+
+/** Provider from the endpoint host, '' when the host is not a known provider. */
+export function providerFromEndpoint(endpoint: string): string {
+  const start = endpoint.indexOf('://');
+  if (start < 0) return '';
+  let end = start + 3;
+  while (end < endpoint.length) {
+    const c = endpoint.charCodeAt(end);
+    if (c === 47 || c === 58 || c === 63 || c === 35) break; // / : ? #
+    end++;
+  }
+  const host = endpoint.slice(start + 3, end).toLowerCase();
+  let p = hostCache.get(host);
+  if (p === undefined) {
+    p = '';
+    for (const [suffix, provider] of HOST_SUFFIXES) {
+      if (host === suffix || host.endsWith(`.${suffix}`)) {
+        p = provider;
+        break;
+      }
+    }
+    if (hostCache.size >= 10_000) hostCache.clear();
+    hostCache.set(host, p);
+  }
+  return p;
+}
+
+class Reject extends Error {}
+
+function str(v: unknown, field: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new Reject(`${field}: expected a string, got ${Array.isArray(v) ? 'array' : typeof v}`);
+}
+
+const MIN_TS = Date.UTC(1990, 0, 1);
+const MAX_TS = Date.UTC(9999, 11, 31);
+
+function parseTs(v: unknown): number | null {
+  if (v === undefined || v === null || v === '') return null;
+  let t: number;
+  if (typeof v === 'number') t = v;
+  else if (typeof v === 'string') {
+    const s = v.trim();
+    t = /^\d+(?:\.\d+)?$/.test(s) ? Number(s) : Date.parse(s);
+  } else throw new Reject(`ts: expected ISO 8601 string or epoch ms, got ${typeof v}`);
+  // Epoch seconds are common in Python loggers; no real ms timestamp is below 1e11 (1973).
+  if (Number.isFinite(t) && t > 0 && t < 1e11) t *= 1000;
+  if (!Number.isFinite(t) || t < MIN_TS || t > MAX_TS)
+    throw new Reject(`ts: unparsable timestamp ${JSON.stringify(v)}`);
+  return Math.trunc(t);
+}
+
+function parseStatus(v: unknown): number | null {
+  if (v === undefined || v === null || v === '') return null;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d{1,3}\s*$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isInteger(n) || n < 0 || n > 999) throw new Reject(`status: not an HTTP status: ${JSON.stringify(v)}`);
+  return n === 0 ? null : n;
+}
+
+function parseNum(v: unknown, field: string): number | null {
+  if (v === undefined || v === null || v === '') return null;
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : Number.NaN;
+  if (!Number.isFinite(n) || n < 0) throw new Reject(`${field}: not a non-negative number: ${JSON.stringify(v)}`);
+  return n;
+}
+
+function parseBool(v: unknown, field: string): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v === 'boolean') return v;
+  if (v === 1 || v === 'true' || v === '1') return true;
+  if (v === 0 || v === 'false' || v === '0' || v === '') return false;
+  throw new Reject(`${field}: expected a boolean`);
+}
+
+function tokenCount(v: unknown): number {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? Math.trunc(v) : 0;
+  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
+  return 0;
+}
+
+function obj(v: unknown, field: string): Record<string, unknown> | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  throw new Reject(`${field}: expected an object`);
+}
+
+function stripQuery(url: string): string {
+  const q = url.indexOf('?');
+  const h = url.indexOf('#');
+  const cut = q < 0 ? h : h < 0 ? q : Math.min(q, h);
+  return cut < 0 ? url : url.slice(0, cut);
+}
+
+const URL_KEY = /[?&](?:key|api_key|apikey)=([^&#]+)/i;
+
+/** Never throws: a value that cannot be coerced is rejected with the reason. */
+export function normalizeEnvelope(value: unknown): NormalizeResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return {
+      ok: false,
+      reason: `envelope is not a JSON object (${value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value})`,
+    };
+  }
+  const e = value as Record<string, unknown>;
+  try {
+    const rawUrl = str(e.endpoint, 'endpoint') || str(e.url, 'url');
+    const secrets: string[] = [];
+    let apiKey = str(e.api_key, 'api_key');
+    const keyId = str(e.key_id, 'key_id');
+    if (apiKey === '' && keyId === '' && rawUrl.includes('key=')) {
+      const m = URL_KEY.exec(rawUrl);
+      if (m) apiKey = decodeURIComponentSafe(m[1]!);
+    }
+    if (apiKey !== '') secrets.push(apiKey);
+    if (keyId !== '' && keyId !== apiKey) secrets.push(keyId);
+    const given = str(e.provider, 'provider');
+    const provider = given !== '' ? normalizeProvider(given) : providerFromEndpoint(rawUrl);
+
+    const usage = obj(e.usage, 'usage');
+    let prompt = 0;
+    let completion = 0;
+    let total = 0;
+    if (usage) {
+      prompt = tokenCount(usage.prompt_tokens ?? usage.input_tokens ?? usage.promptTokenCount);
+      completion = tokenCount(usage.completion_tokens ?? usage.output_tokens ?? usage.candidatesTokenCount);
+      total = tokenCount(usage.total_tokens ?? usage.totalTokenCount) || prompt + completion;
+    }
+    const latency = parseNum(e.latency_ms, 'latency_ms');
+    const body = e.body ?? e.error;
+    return {
+      ok: true,
+      env: {
+        ts: parseTs(e.ts),
+        provider,
+        endpoint: rawUrl.includes('?') || rawUrl.includes('#') ? stripQuery(rawUrl) : rawUrl,
+        model: str(e.model, 'model'),
+        keyFp: keyIdentity(apiKey, keyId),
+        tenant: str(e.tenant, 'tenant'),
+        status: parseStatus(e.status),
+        latencyMs: latency === null ? null : Math.round(latency),
+        requestId: str(e.request_id, 'request_id'),
+        stream: parseBool(e.stream, 'stream'),
+        finishReason: str(e.finish_reason, 'finish_reason'),
+        promptTokens: prompt,
+        completionTokens: completion,
+        totalTokens: total,
+        headers: obj(e.headers, 'headers'),
+        error: body === null || body === '' ? undefined : body,
+        hasErrorField: e.error !== undefined && e.error !== null && e.error !== '' && e.error !== false,
+        secrets,
+      },
+    };
+  } catch (err) {
+    if (err instanceof Reject) return { ok: false, reason: err.message };
+    return { ok: false, reason: `malformed envelope: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

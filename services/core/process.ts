@@ -1,0 +1,138 @@
+// Line in, CallRecord out: parse, normalize, classify. Never throws; what cannot become a record is
+// rejected with the reason (the ingest adapter sends it to the dead-letter topic).
+import { classifyNormalized, type Verdict } from './classify.js';
+import { normalizeEnvelope } from './normalize.js';
+import type { CallRecord, Classification, LineResult, ProcessOptions } from './types.js';
+
+export const DEFAULT_MAX_BYTES = 1_048_576;
+export const BODY_MAX_CHARS = 2048;
+export const MESSAGE_MAX_CHARS = 1024;
+
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** Truncates without leaving half a surrogate pair. */
+export function truncate(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const code = s.charCodeAt(max - 1);
+  return s.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
+export type Analysis = { ok: true; record: CallRecord; verdict: Verdict } | { ok: false; reason: string };
+
+function reject(reason: string): { ok: false; reason: string } {
+  return { ok: false, reason };
+}
+
+/** Parses one NDJSON line (string or raw bytes) into JSON, or says why it cannot. */
+export function parseLine(
+  line: string | Uint8Array,
+  maxBytes: number,
+): { ok: true; value: unknown } | { ok: false; reason: string } {
+  let text: string;
+  if (typeof line === 'string') {
+    // UTF-16 length is a lower bound of the UTF-8 size and 3x an upper bound: count bytes only in between.
+    if (line.length > maxBytes || (line.length * 3 > maxBytes && Buffer.byteLength(line, 'utf8') > maxBytes)) {
+      return reject(`line exceeds ${maxBytes} bytes`);
+    }
+    text = line;
+  } else {
+    if (line.byteLength > maxBytes) return reject(`line exceeds ${maxBytes} bytes`);
+    try {
+      text = decoder.decode(line);
+    } catch {
+      return reject('line is not valid UTF-8');
+    }
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (err) {
+    if (text.trim() === '' || text === '\uFEFF') return reject('empty line');
+    if (text.charCodeAt(0) === 0xfeff) return parseLine(text.slice(1), maxBytes);
+    return reject(`invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** Normalize + classify a parsed value, keeping the verdict (the CLI prints its extra fields). */
+export function analyzeValue(value: unknown, opts: ProcessOptions): Analysis {
+  try {
+    const n = normalizeEnvelope(value);
+    if (!n.ok) return n;
+    const env = n.env;
+    const ts = env.ts ?? opts.fallbackTs;
+    const v = classifyNormalized(env, ts);
+    const record: CallRecord = {
+      ts,
+      provider: v.provider,
+      model: env.model,
+      key_fp: env.keyFp,
+      tenant: env.tenant,
+      endpoint: env.endpoint,
+      http_status: v.httpStatus ?? 0,
+      category: v.category,
+      code: v.code,
+      known: v.known,
+      retryable: v.retryable,
+      reset_at: v.resetMs,
+      message: truncate(v.message, MESSAGE_MAX_CHARS),
+      request_id: v.requestId,
+      stream: env.stream,
+      finish_reason: env.finishReason,
+      latency_ms: env.latencyMs,
+      prompt_tokens: env.promptTokens,
+      completion_tokens: env.completionTokens,
+      total_tokens: env.totalTokens,
+      body: truncate(v.body, BODY_MAX_CHARS),
+    };
+    return { ok: true, record, verdict: v };
+  } catch (err) {
+    // Defensive: plain JSON data cannot get here, exotic values (getters, proxies, BigInt) might.
+    return reject(`unprocessable envelope: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export function processValue(value: unknown, opts: ProcessOptions): LineResult {
+  const a = analyzeValue(value, opts);
+  return a.ok ? { ok: true, record: a.record } : a;
+}
+
+export function processLine(line: string | Uint8Array, opts: ProcessOptions): LineResult {
+  const parsed = parseLine(line, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+  if (!parsed.ok) return parsed;
+  return processValue(parsed.value, opts);
+}
+
+export function toClassification(v: Verdict): Classification {
+  return {
+    category: v.category,
+    code: v.code,
+    http_status: v.httpStatus,
+    provider: v.provider,
+    retryable: v.retryable,
+    reset_at: v.resetMs === null ? null : new Date(v.resetMs).toISOString(),
+    known: v.known,
+    message: v.message === '' ? null : truncate(v.message, MESSAGE_MAX_CHARS),
+    request_id: v.requestId === '' ? null : v.requestId,
+    vars: { ...v.vars },
+  };
+}
+
+/**
+ * Classification of one envelope. Never throws: values that are not envelopes classify as `unknown`
+ * (use processValue to learn why a value was rejected).
+ */
+export function classifyEnvelope(value: unknown): Classification {
+  const a = analyzeValue(value, { fallbackTs: Date.now() });
+  if (a.ok) return toClassification(a.verdict);
+  return {
+    category: 'unknown',
+    code: '',
+    http_status: null,
+    provider: 'unknown',
+    retryable: false,
+    reset_at: null,
+    known: false,
+    message: a.reason,
+    request_id: null,
+    vars: {},
+  };
+}
