@@ -1,0 +1,52 @@
+// The write-ahead record of Kafka batch segments (ingest_batches_v1), see services/ingest/segments.ts.
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { SegmentIntent } from '../ingest/segments.js';
+
+export interface PartitionRef {
+  groupId: string;
+  topic: string;
+  partition: number;
+}
+
+/** Narrow interface the worker depends on. */
+export interface IntentStore {
+  /** Recorded segments of one partition that end at or after `from`, ascending by first offset. */
+  load(ref: PartitionRef, from: number): Promise<SegmentIntent[]>;
+  /** Records segments before they are inserted; resolves once ClickHouse acknowledged the write. */
+  record(ref: PartitionRef, intents: readonly SegmentIntent[]): Promise<void>;
+}
+
+export function clickhouseIntents(client: ClickHouseClient, database: string): IntentStore {
+  const table = `${database}.ingest_batches_v1`;
+  return {
+    async load(ref, from) {
+      const rs = await client.query({
+        query: `SELECT first_offset, argMax(last_offset, created_at) AS last_offset, argMax(token, created_at) AS token
+                FROM ${table}
+                WHERE group_id = {group:String} AND topic = {topic:String} AND partition = {partition:Int32}
+                  AND last_offset >= {from:Int64}
+                GROUP BY first_offset
+                ORDER BY first_offset`,
+        query_params: { group: ref.groupId, topic: ref.topic, partition: ref.partition, from },
+        format: 'JSONEachRow',
+      });
+      const rows = await rs.json<{ first_offset: string | number; last_offset: string | number; token: string }>();
+      return rows.map((r) => ({ first: Number(r.first_offset), last: Number(r.last_offset), token: r.token }));
+    },
+    async record(ref, intents) {
+      if (intents.length === 0) return;
+      await client.insert({
+        table,
+        format: 'JSONEachRow',
+        values: intents.map((i) => ({
+          group_id: ref.groupId,
+          topic: ref.topic,
+          partition: ref.partition,
+          first_offset: i.first,
+          last_offset: i.last,
+          token: i.token,
+        })),
+      });
+    },
+  };
+}
