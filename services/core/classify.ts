@@ -190,6 +190,7 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
   if (selected && selected.templates.length > 0 && message !== '') {
     vars = {};
     for (const t of selected.templates) if (applyTemplate(t, message, vars)) break;
+    if (env.secrets.length > 0) for (const k of Object.keys(vars)) vars[k] = scrubSecrets(vars[k]!, env.secrets);
   }
   const cst =
     ZHIPU_FAMILY.has(provider) || business !== null || (selected !== null && ZHIPU_FAMILY.has(selected.entry.provider));

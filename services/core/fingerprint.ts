@@ -50,7 +50,11 @@ const GENERIC_SECRET = /\b(?:sk|rk)-[A-Za-z0-9_-]{16,}|\bAIza[0-9A-Za-z_-]{30,}/
 export function scrubSecrets(text: string, rawKeys: readonly string[]): string {
   let out = text;
   for (const k of rawKeys) {
-    if (k.length >= 6 && out.includes(k)) out = out.split(k).join(fingerprintKey(k));
+    if (k.length < 6) continue;
+    if (out.includes(k)) out = out.split(k).join(fingerprintKey(k));
+    // The body is stored as JSON text, where the key may appear escaped.
+    const escaped = JSON.stringify(k).slice(1, -1);
+    if (escaped !== k && out.includes(escaped)) out = out.split(escaped).join(fingerprintKey(k));
   }
   if (out.includes('sk-') || out.includes('rk-') || out.includes('AIza')) {
     out = out.replace(GENERIC_SECRET, (m) => fingerprintKey(m));

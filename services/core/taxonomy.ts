@@ -162,7 +162,16 @@ const ZHIPU_HTTP: Row[] = [
 
 // Seed 001 (newest Z.AI page; 002 is an older subset). Chinese wording from the bigmodel.cn page where known.
 const ZHIPU_CODES: Row[] = [
-  [500, 500, 'server_error', true, 'Internal Error', 'Try again later; contact customer service if it persists'],
+  // Business code 500 shares its key with the HTTP 500 row above: a variant picked by its own wording.
+  [
+    500,
+    500,
+    'server_error',
+    true,
+    'Internal Error',
+    'Try again later; contact customer service if it persists',
+    { match: '^internal error' },
+  ],
   [
     1000,
     401,

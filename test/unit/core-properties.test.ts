@@ -1,0 +1,162 @@
+// No input, however malformed, makes the core throw; every accepted line yields a well-formed record.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  CATEGORIES,
+  type CallRecord,
+  classifyEnvelope,
+  fingerprintKey,
+  processLine,
+  processValue,
+} from '../../services/core/index.js';
+
+const opts = { fallbackTs: 1_750_000_000_000 };
+
+function wellFormed(r: CallRecord): void {
+  expect(CATEGORIES).toContain(r.category);
+  expect(Number.isFinite(r.ts)).toBe(true);
+  expect(Number.isInteger(r.http_status)).toBe(true);
+  expect(typeof r.code).toBe('string');
+  expect(r.body.length).toBeLessThanOrEqual(2048);
+  expect(r.message.length).toBeLessThanOrEqual(1024);
+  expect(r.reset_at === null || Number.isFinite(r.reset_at)).toBe(true);
+}
+
+// Envelope-shaped values with hostile field values, so the generator reaches deep into the classifier.
+const anyField = fc.oneof(
+  fc.jsonValue({ maxDepth: 4 }),
+  fc.string(),
+  fc.constantFrom('429', '1310', 'abc', '', '[1310][x][y]', 'Error code: 429 - {', '{"error":', "{'a': None"),
+);
+const errorish = fc.record(
+  {
+    code: anyField,
+    type: anyField,
+    status: anyField,
+    message: fc.oneof(fc.string(), fc.constantFrom('[1310][reset at 2026-99-99 99:99:99][x]', '(request id: ')),
+  },
+  { requiredKeys: [] },
+);
+const envelope = fc.record(
+  {
+    ts: anyField,
+    provider: anyField,
+    endpoint: anyField,
+    status: anyField,
+    api_key: anyField,
+    key_id: anyField,
+    headers: fc.oneof(
+      anyField,
+      fc.dictionary(fc.constantFrom('retry-after', 'x-ratelimit-reset-requests', 'x-ratelimit-reset'), anyField),
+    ),
+    usage: anyField,
+    finish_reason: fc.oneof(anyField, fc.constantFrom('sensitive', 'network_error', 'SAFETY')),
+    body: fc.oneof(
+      anyField,
+      errorish,
+      fc.record({ error: errorish }),
+      errorish.map((e) => JSON.stringify({ error: e })),
+    ),
+    error: fc.oneof(anyField, errorish),
+  },
+  { requiredKeys: [] },
+);
+
+describe('never throws', () => {
+  it('processValue / classifyEnvelope on arbitrary JSON values', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
+        const r = processValue(v, opts);
+        if (r.ok) wellFormed(r.record);
+        expect(CATEGORIES).toContain(classifyEnvelope(v).category);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('processValue on envelope-shaped hostile values', () => {
+    fc.assert(
+      fc.property(envelope, (v) => {
+        const r = processValue(v, opts);
+        if (r.ok) wellFormed(r.record);
+        else expect(r.reason).not.toBe('');
+        classifyEnvelope(v);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('processLine on arbitrary strings and bytes', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.json()), (s) => {
+        const r = processLine(s, opts);
+        if (r.ok) wellFormed(r.record);
+      }),
+      { numRuns: 1000 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const r = processLine(bytes, opts);
+        if (r.ok) wellFormed(r.record);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('deep nesting and huge strings', () => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    expect(processLine(deep, opts).ok).toBe(false);
+    let nested: unknown = { error: { code: '1310', message: 'x' } };
+    for (let i = 0; i < 5_000; i++) nested = { error: nested };
+    expect(() => processValue({ status: 429, body: nested }, opts)).not.toThrow();
+    const deepBody = `{"status":429,"body":${'{"error":'.repeat(3000)}1${'}'.repeat(3000)}}`;
+    expect(() => processLine(deepBody, opts)).not.toThrow();
+    const huge = JSON.stringify({ status: 429, body: { error: { code: '1310', message: 'y'.repeat(900_000) } } });
+    const r = processLine(huge, opts);
+    expect(r.ok && r.record.message.length).toBe(1024);
+    expect(processLine(`${huge}${' '.repeat(200_000)}`, opts)).toMatchObject({ ok: false });
+  });
+
+  it('exotic runtime values (BigInt, throwing getters, cycles) are rejected, not thrown', () => {
+    const cyclic: Record<string, unknown> = { status: 429 };
+    cyclic.body = cyclic;
+    const getter = Object.defineProperty({}, 'status', {
+      get() {
+        throw new Error('boom');
+      },
+      enumerable: true,
+    });
+    for (const v of [cyclic, getter, { status: 429, body: { error: { code: 10n } } }, { ts: 10n }]) {
+      expect(() => processValue(v, opts)).not.toThrow();
+      expect(() => classifyEnvelope(v)).not.toThrow();
+    }
+  });
+});
+
+describe('raw keys never reach the output', () => {
+  it('for any key placed in api_key and echoed in the body', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 8, maxLength: 64 }).filter((k) => k.trim().length >= 8 && !/^[\s\d.-]*$/.test(k)),
+        fc.constantFrom(400, 401, 403, 429),
+        (key, status) => {
+          const v = {
+            status,
+            api_key: key,
+            body: { error: { code: 'invalid_api_key', message: `bad key ${key} given` } },
+          };
+          const r = processValue(v, opts);
+          expect(r.ok).toBe(true);
+          if (!r.ok) return;
+          expect(r.record.key_fp).toBe(fingerprintKey(key));
+          const escaped = JSON.stringify(key).slice(1, -1);
+          for (const field of [r.record.body, r.record.message, r.record.key_fp]) {
+            expect(field.includes(key)).toBe(false);
+            expect(field.includes(escaped)).toBe(false);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
