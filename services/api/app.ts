@@ -136,7 +136,6 @@ export async function buildApp(deps: AppDeps) {
 
   const app = Fastify({
     loggerInstance: logger,
-    disableRequestLogging: false,
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();

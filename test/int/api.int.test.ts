@@ -1,0 +1,348 @@
+// The query API through app.inject() against the real embedded ClickHouse, seeded through the real
+// pipeline (envelopes -> processLine -> insertCalls). Expected answers are computed from the stored
+// records in plain JS, never hard-coded.
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildApp } from '../../services/api/app.js';
+import { TAXONOMY } from '../../services/core/taxonomy.js';
+import type { CallRecord } from '../../services/core/types.js';
+import { openTestStore, type SeedKey, seed, type TestStore } from '../helpers/seed.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const TOKEN = 'test-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+// Pinned clock: 30 s into the current minute, so the partial minute is exercised.
+const NOW = Math.floor(Date.now() / MIN) * MIN + 30_000;
+const secs = (ms: number) => Math.floor(ms / 1000) * 1000;
+const SURGE_RESET = secs(NOW + 5 * 24 * HOUR);
+const WALL_RESET = secs(NOW + 3 * HOUR);
+
+let store: TestStore;
+let app: Awaited<ReturnType<typeof buildApp>>;
+let records: CallRecord[];
+let keys: SeedKey[];
+
+beforeAll(async () => {
+  store = await openTestStore('api_it');
+  const seeded = await seed(store, {
+    startMs: NOW - 26 * HOUR,
+    endMs: NOW,
+    keys: 10,
+    surge: { keys: [0, 2], startMs: NOW - 10 * MIN, perMinute: 3, resetMs: SURGE_RESET },
+    walls: [
+      { key: 4, code: '1308', startMs: NOW - 90 * MIN, resetMs: WALL_RESET },
+      { key: 6, code: '1113', startMs: NOW - 40 * MIN, resetMs: null },
+      // Blocked all along (no surge: steady rate), and the message's reset time has passed (no wall).
+      { key: 8, code: '1310', startMs: NOW - 26 * HOUR, resetMs: secs(NOW - HOUR) },
+    ],
+    unknown: [{ code: '1399', atMs: NOW - 2 * HOUR, count: 3 }],
+  });
+  records = seeded.records;
+  keys = seeded.keys;
+  app = await buildApp({
+    config: {
+      HOST: '127.0.0.1',
+      API_TOKENS: [TOKEN],
+      ALLOW_NO_AUTH: false,
+      RATE_LIMIT_PER_MINUTE: 100_000,
+      CLICKHOUSE_DATABASE: store.database,
+    },
+    client: store.client,
+    logger: pino({ level: 'silent' }),
+    taxonomy: TAXONOMY,
+    now: () => NOW,
+  });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await store?.close();
+});
+
+async function get(url: string, headers: Record<string, string> = auth) {
+  const res = await app.inject({ method: 'GET', url, headers });
+  return { status: res.statusCode, body: res.json() as Record<string, unknown> & { rows: Record<string, unknown>[] } };
+}
+
+const isError = (r: CallRecord) => r.category !== 'ok';
+const inRange = (r: CallRecord, from: number, to: number) => r.ts >= from && r.ts < to;
+
+describe('probes, auth, docs', () => {
+  test('health and readiness are public; ready checks ClickHouse', async () => {
+    expect(await get('/health', {})).toEqual({ status: 200, body: { status: 'ok' } });
+    expect(await get('/ready', {})).toEqual({ status: 200, body: { status: 'ready' } });
+  });
+
+  test('data routes need the bearer token', async () => {
+    expect((await get('/api/v1/series', {})).status).toBe(401);
+    expect((await get('/api/v1/series', { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await get('/api/v1/series', { authorization: TOKEN })).status).toBe(401);
+    expect((await get('/api/v1/series')).status).toBe(200);
+  });
+
+  test('the OpenAPI document lists every route with its parameters; docs page and metrics are served', async () => {
+    const doc = await get('/openapi.json', {});
+    expect(doc.status).toBe(200);
+    const paths = doc.body.paths as Record<string, { get: { parameters?: { name: string }[] } }>;
+    for (const p of [
+      'series',
+      'top',
+      'surges',
+      'quota-walls',
+      'samples',
+      'taxonomy',
+      'unknown-codes',
+      'values/{dimension}',
+    ]) {
+      expect(paths).toHaveProperty(`/api/v1/${p}`);
+    }
+    const names = paths['/api/v1/series']!.get.parameters!.map((x) => x.name);
+    expect(names).toEqual(expect.arrayContaining(['from', 'to', 'step', 'group_by', 'provider', 'key', 'http_status']));
+    const docs = await app.inject({ url: '/docs' });
+    expect([200, 302]).toContain(docs.statusCode);
+    const metrics = await app.inject({ url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toContain('errorscope_api_request_duration_seconds');
+  });
+});
+
+describe('series', () => {
+  test('one series at 5m steps over 2h: every bucket, counts equal the stored calls', async () => {
+    const { status, body } = await get(`/api/v1/series?from=now-2h&to=${NOW}&step=5m`);
+    expect(status).toBe(200);
+    expect(body.resolution).toBe('1m');
+    expect(body.step_ms).toBe(5 * MIN);
+    const start = Math.floor((NOW - 2 * HOUR) / (5 * MIN)) * 5 * MIN;
+    const expectedBuckets = Math.ceil((NOW - start) / (5 * MIN));
+    expect(body.rows).toHaveLength(expectedBuckets);
+    for (const row of body.rows) {
+      const t = row.time as number;
+      const inBucket = records.filter((r) => inRange(r, t, t + 5 * MIN));
+      const errors = inBucket.filter(isError).length;
+      expect(row).toEqual({
+        time: t,
+        calls: inBucket.length,
+        errors,
+        error_rate: inBucket.length ? errors / inBucket.length : 0,
+      });
+    }
+  });
+
+  test('grouped by category over 24h: hourly, long format, zero-filled per label set', async () => {
+    const from = NOW - 24 * HOUR;
+    const { body } = await get(`/api/v1/series?from=${from}&to=${NOW}&group_by=category`);
+    expect(body.resolution).toBe('1h');
+    const start = Math.floor(from / HOUR) * HOUR;
+    const categories = [...new Set(records.filter((r) => inRange(r, start, NOW)).map((r) => r.category))].sort();
+    const seen = [...new Set(body.rows.map((r) => r.category as string))].sort();
+    expect(seen).toEqual(categories);
+    const buckets = Math.ceil((NOW - start) / HOUR);
+    expect(body.rows).toHaveLength(buckets * categories.length);
+    for (const c of categories) {
+      const rows = body.rows.filter((r) => r.category === c);
+      expect(rows).toHaveLength(buckets);
+      const total = rows.reduce((s, r) => s + (r.errors as number), 0);
+      expect(total).toBe(records.filter((r) => r.category === c && isError(r) && inRange(r, start, NOW)).length);
+    }
+    // Unique label sets per time.
+    const ids = body.rows.map((r) => `${r.time}|${r.category}`);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test('filters narrow the series (comma lists, All means no filter)', async () => {
+    const k = keys[4]!;
+    const { body } = await get(`/api/v1/series?from=now-1h&key=${k.fp},fp_nobody&code=1308`);
+    const total = body.rows.reduce((s, r) => s + (r.calls as number), 0);
+    const start = Math.floor((NOW - HOUR) / MIN) * MIN;
+    expect(total).toBe(records.filter((r) => r.key_fp === k.fp && r.code === '1308' && inRange(r, start, NOW)).length);
+    expect(total).toBeGreaterThan(0);
+    const all = await get('/api/v1/series?from=now-1h&provider=$__all&model=All');
+    const plain = await get('/api/v1/series?from=now-1h');
+    expect(all.body.rows).toEqual(plain.body.rows);
+  });
+});
+
+describe('top', () => {
+  test('errors by code over 6h, most errors first', async () => {
+    const { body } = await get('/api/v1/top?by=code&from=now-6h&limit=50');
+    const start = Math.floor((NOW - 6 * HOUR) / MIN) * MIN;
+    const expected = new Map<string, { calls: number; errors: number }>();
+    for (const r of records.filter((x) => inRange(x, start, NOW))) {
+      const e = expected.get(r.code) ?? { calls: 0, errors: 0 };
+      e.calls++;
+      if (isError(r)) e.errors++;
+      expected.set(r.code, e);
+    }
+    expect(body.rows).toHaveLength(expected.size);
+    for (const row of body.rows) {
+      const e = expected.get(row.code as string)!;
+      expect(row).toEqual({ code: row.code, calls: e.calls, errors: e.errors, error_rate: e.errors / e.calls });
+    }
+    const errs = body.rows.map((r) => r.errors as number);
+    expect(errs).toEqual([...errs].sort((a, b) => b - a));
+  });
+});
+
+describe('surges', () => {
+  test('1310 by key: the surge keys surge, the long-blocked key does not', async () => {
+    const { status, body } = await get('/api/v1/surges?codes=1310&by=key&window=15m&baseline=24h&min_count=5&ratio=3');
+    expect(status).toBe(200);
+    const rStart = Math.floor((NOW - 15 * MIN) / MIN) * MIN;
+    const bStart = rStart - 24 * HOUR;
+    expect(body.baseline_ms).toBe(24 * HOUR);
+    const byKey = new Map(body.rows.map((r) => [r.key as string, r]));
+    const withCount = keys.filter((k) =>
+      records.some((r) => r.key_fp === k.fp && r.code === '1310' && inRange(r, rStart, NOW)),
+    );
+    expect([...byKey.keys()].sort()).toEqual(withCount.map((k) => k.fp).sort());
+    for (const k of withCount) {
+      const mine = records.filter((r) => r.key_fp === k.fp && r.code === '1310');
+      const count = mine.filter((r) => inRange(r, rStart, NOW)).length;
+      const baseline = mine.filter((r) => inRange(r, bStart, rStart)).length;
+      const expected = (baseline / (24 * HOUR)) * 15 * MIN;
+      const ratio = count / Math.max(expected, 1);
+      const row = byKey.get(k.fp)!;
+      expect(row.count).toBe(count);
+      expect(row.baseline_count).toBe(baseline);
+      expect(row.expected).toBeCloseTo(expected, 5);
+      expect(row.ratio).toBeCloseTo(ratio, 5);
+      expect(row.surging).toBe(count >= 5 && ratio >= 3 ? 1 : 0);
+    }
+    expect(byKey.get(keys[0]!.fp)!.surging).toBe(1);
+    expect(byKey.get(keys[2]!.fp)!.surging).toBe(1);
+    expect(byKey.get(keys[8]!.fp)!.surging).toBe(0);
+  });
+
+  test('min_count keeps small counts from surging; categories match too', async () => {
+    const high = await get('/api/v1/surges?codes=1310&min_count=100000');
+    expect(high.body.rows.length).toBeGreaterThan(0);
+    expect(high.body.rows.every((r) => r.surging === 0)).toBe(true);
+    const byTenant = await get('/api/v1/surges?categories=quota&by=tenant&only_surging=true');
+    const rStart = Math.floor((NOW - 15 * MIN) / MIN) * MIN;
+    const quota = records.filter((r) => r.category === 'quota');
+    const surgingTenants = [...new Set(keys.map((k) => k.tenant))].filter((t) => {
+      const count = quota.filter((r) => r.tenant === t && inRange(r, rStart, NOW)).length;
+      const baseline = quota.filter((r) => r.tenant === t && inRange(r, rStart - 24 * HOUR, rStart)).length;
+      return count >= 5 && count / Math.max((baseline / (24 * HOUR)) * 15 * MIN, 1) >= 3;
+    });
+    expect(surgingTenants.length).toBeGreaterThan(0);
+    expect(byTenant.body.rows.map((r) => r.tenant).sort()).toEqual(surgingTenants.sort());
+    for (const r of byTenant.body.rows) expect(r.surging).toBe(1);
+  });
+});
+
+describe('quota walls', () => {
+  test('blocked keys with code, since, count and reset time; recovered and expired ones are not listed', async () => {
+    const { body } = await get('/api/v1/quota-walls?lookback=6h');
+    const from = NOW - 6 * HOUR;
+    const byKey = new Map(body.rows.map((r) => [r.key as string, r]));
+    expect([...byKey.keys()].sort()).toEqual([keys[4]!.fp, keys[6]!.fp].sort());
+    for (const [k, code, reset] of [
+      [keys[4]!, '1308', WALL_RESET],
+      [keys[6]!, '1113', null],
+    ] as const) {
+      const walls = records.filter((r) => r.key_fp === k.fp && r.code === code && r.ts >= from && r.ts <= NOW);
+      const row = byKey.get(k.fp)!;
+      expect(row.code).toBe(code);
+      expect(row.since).toBe(Math.min(...walls.map((r) => r.ts)));
+      expect(row.last_seen).toBe(Math.max(...walls.map((r) => r.ts)));
+      expect(row.count).toBe(walls.length);
+      expect(row.reset_at).toBe(reset);
+      expect(row.tenant).toBe(k.tenant);
+    }
+  });
+});
+
+describe('samples, taxonomy, unknown codes, values', () => {
+  test('samples are the newest errors with their message, reset time and request id', async () => {
+    const { body } = await get('/api/v1/samples?from=now-1h&limit=7&code=1310');
+    const expected = records
+      .filter((r) => r.code === '1310' && inRange(r, NOW - HOUR, NOW))
+      .sort((a, b) => b.ts - a.ts)
+      .slice(0, 7);
+    expect(body.rows.map((r) => r.request_id)).toEqual(expected.map((r) => r.request_id));
+    expect(body.rows[0]).toMatchObject({
+      time: expected[0]!.ts,
+      key: expected[0]!.key_fp,
+      reset_at: expected[0]!.reset_at,
+      message: expected[0]!.message,
+      http_status: 429,
+    });
+  });
+
+  test('taxonomy is the catalog, filterable', async () => {
+    const all = await get('/api/v1/taxonomy');
+    expect(all.body.rows).toHaveLength(TAXONOMY.length);
+    const zai = await get('/api/v1/taxonomy?provider=zai&category=quota');
+    expect(zai.body.rows).toHaveLength(TAXONOMY.filter((t) => t.provider === 'zai' && t.category === 'quota').length);
+    expect(zai.body.rows.length).toBeGreaterThan(0);
+  });
+
+  test('unknown codes list what the taxonomy does not know', async () => {
+    const { body } = await get('/api/v1/unknown-codes');
+    const unknown = records.filter((r) => !r.known);
+    const codes = [...new Set(unknown.map((r) => `${r.provider}/${r.code}`))].sort();
+    expect(body.rows.map((r) => `${r.provider}/${r.code}`).sort()).toEqual(codes);
+    const row = body.rows.find((r) => r.code === '1399')!;
+    expect(row.calls).toBe(unknown.filter((r) => r.code === '1399').length);
+    expect(row.first_seen).toBe(Math.min(...unknown.filter((r) => r.code === '1399').map((r) => r.ts)));
+    expect(row.sample_message).toContain('1399');
+  });
+
+  test('values of a dimension, narrowed by the other filters', async () => {
+    const keysRes = await get('/api/v1/values/key');
+    expect(keysRes.body.rows.map((r) => r.value)).toEqual([...new Set(records.map((r) => r.key_fp))].sort());
+    const models = await get('/api/v1/values/model?provider=zhipu');
+    expect(models.body.rows.map((r) => r.value)).toEqual(
+      [...new Set(records.filter((r) => r.provider === 'zhipu').map((r) => r.model))].sort(),
+    );
+  });
+});
+
+describe('bad input is a 400 that says what to fix', () => {
+  test.each([
+    ['/api/v1/series?group_by=colour', /group_by: unknown dimension 'colour'/],
+    ['/api/v1/top?by=nope', /by: unknown dimension 'nope'/],
+    ['/api/v1/values/secret', /unknown dimension 'secret'/],
+    ['/api/v1/series?from=now&to=now-1h', /must be before/],
+    ['/api/v1/series?from=now-401d', /over the limit of 400d/],
+    ['/api/v1/series?from=yesterday', /from 'yesterday' is not a time/],
+    ['/api/v1/series?step=fast', /step 'fast' is not a duration/],
+    ['/api/v1/series?http_status=abc', /http_status: 'abc'/],
+    ['/api/v1/samples?limit=0', /limit/],
+    ['/api/v1/surges?window=5x', /window '5x'/],
+    ['/api/v1/surges?by=colour', /by/],
+    ['/api/v1/quota-walls?lookback=30d', /lookback '30d' is over the limit/],
+  ])('%s', async (url, message) => {
+    const { status, body } = await get(url);
+    expect(status).toBe(400);
+    expect(body.error).toBe('Bad Request');
+    expect(body.message).toMatch(message);
+  });
+});
+
+test('rate limit answers 429 past RATE_LIMIT_PER_MINUTE', async () => {
+  const limited = await buildApp({
+    config: {
+      HOST: '127.0.0.1',
+      API_TOKENS: [TOKEN],
+      ALLOW_NO_AUTH: false,
+      RATE_LIMIT_PER_MINUTE: 3,
+      CLICKHOUSE_DATABASE: store.database,
+    },
+    client: store.client,
+    logger: pino({ level: 'silent' }),
+  });
+  try {
+    const codes: number[] = [];
+    for (let i = 0; i < 5; i++)
+      codes.push((await limited.inject({ url: '/api/v1/taxonomy', headers: auth })).statusCode);
+    expect(codes).toEqual([200, 200, 200, 429, 429]);
+    // Probes are never limited.
+    expect((await limited.inject({ url: '/health' })).statusCode).toBe(200);
+  } finally {
+    await limited.close();
+  }
+});
