@@ -17,6 +17,7 @@ export interface Command {
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   // name: async () => (await import('./name.js')).command,
+  classify: async () => (await import('./classify.js')).command,
   serve: async () => (await import('./serve.js')).command,
 };
 
