@@ -1,0 +1,437 @@
+// Benchmark of the query API's dashboard queries: a real `errorscope serve` process on 127.0.0.1
+// over the embedded ClickHouse, seeded with N days of traffic for K keys (generated CallRecords
+// inserted through insertCalls in big blocks), measured with autocannon for a bounded duration per
+// query, next to a /health baseline measured in the same run.
+//
+//   npm run build && npm run bench -- api [--days 30] [--keys 200] [--duration 5] [--connections 4]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import type { Category } from '../services/core/types.js';
+import { clickhouseInserter, type StoredCall } from '../services/store/calls.js';
+import { createStoreClient } from '../services/store/clickhouse.js';
+import { migrate } from '../services/store/migrate.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const DAY = 24 * HOUR;
+const DATABASE = 'errorscope_bench';
+const TOKEN = 'bench-token';
+
+export interface ApiBenchOptions {
+  days: number;
+  keys: number;
+  /** Seconds of load per query. */
+  duration: number;
+  connections: number;
+}
+
+export interface QueryResult {
+  name: string;
+  path: string;
+  rows: number;
+  p50: number;
+  p99: number;
+  rps: number;
+  non2xx: number;
+}
+
+export interface ApiBenchReport {
+  dataset: { days: number; keys: number; calls: number; seedSeconds: number; tables: Record<string, number> };
+  results: QueryResult[];
+}
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function poisson(rand: () => number, mean: number): number {
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let p = rand();
+  while (p > limit) {
+    k++;
+    p *= rand();
+  }
+  return k;
+}
+
+/** Office hours in UTC+8 with a night floor of 25% of the peak. */
+function dailyFactor(ms: number): number {
+  const hour = ((((ms + 8 * HOUR) % DAY) + DAY) % DAY) / HOUR;
+  return 0.25 + 0.75 * Math.max(0, Math.sin(((hour - 7) / 16) * Math.PI));
+}
+
+interface BenchKey {
+  fp: string;
+  tenant: string;
+  provider: string;
+  model: string;
+  errors: { code: string; category: Category; http: number; retryable: boolean; message: string }[];
+}
+
+const PROVIDERS: Omit<BenchKey, 'fp' | 'tenant'>[] = [
+  {
+    provider: 'zhipu',
+    model: 'glm-4.6',
+    errors: [
+      {
+        code: '1302',
+        category: 'rate_limit',
+        http: 429,
+        retryable: true,
+        message: 'High concurrency usage of this API',
+      },
+      {
+        code: '1305',
+        category: 'overload',
+        http: 429,
+        retryable: true,
+        message: 'The service may be temporarily overloaded',
+      },
+      { code: '500', category: 'server_error', http: 500, retryable: true, message: 'Internal Error' },
+    ],
+  },
+  {
+    provider: 'zai',
+    model: 'glm-4.6',
+    errors: [
+      {
+        code: '1302',
+        category: 'rate_limit',
+        http: 429,
+        retryable: true,
+        message: 'High concurrency usage of this API',
+      },
+      {
+        code: '1305',
+        category: 'overload',
+        http: 529,
+        retryable: true,
+        message: 'The service may be temporarily overloaded',
+      },
+    ],
+  },
+  {
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    errors: [
+      {
+        code: 'rate_limit_exceeded',
+        category: 'rate_limit',
+        http: 429,
+        retryable: true,
+        message: 'Rate limit reached',
+      },
+      {
+        code: 'context_length_exceeded',
+        category: 'context_length',
+        http: 400,
+        retryable: false,
+        message: 'maximum context length',
+      },
+      {
+        code: 'server_error',
+        category: 'server_error',
+        http: 500,
+        retryable: true,
+        message: 'The server had an error',
+      },
+    ],
+  },
+  {
+    provider: 'anthropic',
+    model: 'claude-sonnet-4-5',
+    errors: [{ code: 'overloaded_error', category: 'overload', http: 529, retryable: true, message: 'Overloaded' }],
+  },
+  {
+    provider: 'gemini',
+    model: 'gemini-2.5-flash',
+    errors: [
+      {
+        code: 'RESOURCE_EXHAUSTED',
+        category: 'rate_limit',
+        http: 429,
+        retryable: true,
+        message: 'Resource has been exhausted',
+      },
+    ],
+  },
+];
+
+const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark', 'wayne', 'tyrell'];
+
+function benchKeys(n: number): BenchKey[] {
+  return Array.from({ length: n }, (_, i) => ({
+    fp: `fp_${(0x1000000000000000n + BigInt(i) * 0x9e3779b97f4a7n).toString(16).slice(-16)}`,
+    tenant: TENANTS[i % TENANTS.length]!,
+    ...PROVIDERS[i % PROVIDERS.length]!,
+  }));
+}
+
+function record(k: BenchKey, ts: number, rand: () => number): StoredCall {
+  const prompt = 200 + Math.floor(rand() * 3000);
+  const completion = 50 + Math.floor(rand() * 800);
+  return {
+    ts,
+    provider: k.provider,
+    model: k.model,
+    key_fp: k.fp,
+    tenant: k.tenant,
+    endpoint: '/v1/chat/completions',
+    http_status: 200,
+    category: 'ok',
+    code: '200',
+    known: true,
+    retryable: false,
+    reset_at: null,
+    message: '',
+    request_id: `req-${ts.toString(36)}-${Math.floor(rand() * 1e9).toString(36)}`,
+    stream: false,
+    finish_reason: 'stop',
+    latency_ms: 300 + Math.floor(rand() * 2500),
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: prompt + completion,
+    body: '',
+    src: 'backfill',
+    kafka_topic: '',
+    kafka_partition: -1,
+    kafka_offset: -1,
+  };
+}
+
+function failed(
+  r: StoredCall,
+  e: { code: string; category: Category; http: number; retryable: boolean; message: string },
+  resetAt: number | null,
+) {
+  r.http_status = e.http;
+  r.category = e.category;
+  r.code = e.code;
+  r.retryable = e.retryable;
+  r.message = e.message;
+  r.reset_at = resetAt;
+  r.finish_reason = '';
+  r.prompt_tokens = r.completion_tokens = r.total_tokens = 0;
+  r.latency_ms = 40;
+  r.body = JSON.stringify({ error: { code: e.code, message: e.message } });
+  return r;
+}
+
+/**
+ * Minute by minute, each key makes Poisson(1.2 x daily factor) calls, 7% failing with its provider's
+ * everyday errors; 5 keys surge on 1310 in the last 30 minutes, 3 keys sit behind quota walls.
+ */
+export function* benchRecords(startMs: number, endMs: number, nKeys: number, block = 200_000): Generator<StoredCall[]> {
+  const rand = prng(42);
+  const keys = benchKeys(nKeys);
+  const surge = new Set(keys.slice(0, 5).map((k) => k.fp));
+  const walls = new Map([
+    [keys[5]!.fp, { code: '1308', from: endMs - 2 * HOUR, reset: endMs + 3 * HOUR }],
+    [keys[6]!.fp, { code: '1113', from: endMs - HOUR, reset: null }],
+    [keys[7]!.fp, { code: '1310', from: endMs - 6 * HOUR, reset: endMs + 4 * DAY }],
+  ]);
+  const surgeReset = endMs + 5 * DAY;
+  let out: StoredCall[] = [];
+  for (let minute = Math.floor(startMs / MIN) * MIN; minute < endMs; minute += MIN) {
+    const mean = 1.2 * dailyFactor(minute);
+    for (const k of keys) {
+      const wall = walls.get(k.fp);
+      const n = poisson(rand, mean) + (surge.has(k.fp) && minute >= endMs - 30 * MIN ? 3 : 0);
+      for (let i = 0; i < n; i++) {
+        const ts = minute + Math.floor(rand() * MIN);
+        if (ts >= endMs) continue;
+        const r = record(k, ts, rand);
+        if (wall && ts >= wall.from) {
+          failed(
+            r,
+            { code: wall.code, category: 'quota', http: 429, retryable: false, message: `limit ${wall.code}` },
+            wall.reset,
+          );
+        } else if (surge.has(k.fp) && minute >= endMs - 30 * MIN && rand() < 0.8) {
+          failed(
+            r,
+            { code: '1310', category: 'quota', http: 429, retryable: false, message: 'Weekly/Monthly Limit Exhausted' },
+            surgeReset,
+          );
+        } else if (rand() < 0.07) {
+          failed(r, k.errors[Math.floor(rand() * k.errors.length)]!, null);
+        }
+        out.push(r);
+      }
+    }
+    if (out.length >= block) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length) yield out;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`errorscope serve exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`${url}/ready`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`server not ready within ${timeoutMs} ms`);
+}
+
+export async function runApiBench(opts: ApiBenchOptions, log: (s: string) => void): Promise<ApiBenchReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'errorscope-bench-api-'));
+  let child: ChildProcess | undefined;
+  try {
+    const cfg = {
+      CHDB_PATH: dir,
+      CLICKHOUSE_DATABASE: DATABASE,
+      CLICKHOUSE_URL: undefined,
+      CLICKHOUSE_USER: 'default',
+      CLICKHOUSE_PASSWORD: '',
+    };
+    const client = await createStoreClient(cfg);
+    await migrate(client, { CLICKHOUSE_DATABASE: DATABASE, RAW_TTL_DAYS: undefined });
+    const end = Date.now();
+    const start = end - opts.days * DAY;
+    const inserter = clickhouseInserter(client, DATABASE);
+    const t0 = performance.now();
+    let calls = 0;
+    for (const block of benchRecords(start, end, opts.keys)) {
+      await inserter.insertCalls(block);
+      calls += block.length;
+    }
+    const seedSeconds = (performance.now() - t0) / 1000;
+    const tables: Record<string, number> = {};
+    for (const t of ['errors_v1', 'calls_1m_v1', 'calls_1h_v1', 'calls_1d_v1', 'unknown_codes_v1']) {
+      const rs = await client.query({ query: `SELECT count() AS n FROM ${DATABASE}.${t}`, format: 'JSONEachRow' });
+      tables[t] = Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
+    }
+    await client.close();
+    log(
+      `dataset: ${opts.days} days, ${opts.keys} keys, ${calls} calls seeded in ${seedSeconds.toFixed(1)} s; rows: ${JSON.stringify(tables)}`,
+    );
+
+    // A real server process, as deployed (the embedded engine binds one data directory per process).
+    const port = await freePort();
+    const bin = fileURLToPath(new URL('../../bin/errorscope.js', import.meta.url));
+    child = spawn(process.execPath, [bin, 'serve'], {
+      env: {
+        ...process.env,
+        CHDB_PATH: dir,
+        CLICKHOUSE_DATABASE: DATABASE,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        API_TOKENS: TOKEN,
+        RATE_LIMIT_PER_MINUTE: '100000000',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitReady(base, child);
+
+    const queries: [string, string][] = [
+      ['health (baseline)', '/health'],
+      ['series 6h by category', '/api/v1/series?from=now-6h&group_by=category'],
+      ['series 7d by provider', '/api/v1/series?from=now-7d&group_by=provider'],
+      ['series 30d by category', '/api/v1/series?from=now-30d&group_by=category'],
+      ['series 6h total', '/api/v1/series?from=now-6h'],
+      ['top keys 24h', '/api/v1/top?by=key&from=now-24h&limit=20'],
+      ['top codes 7d', '/api/v1/top?by=provider,code&from=now-7d&limit=20'],
+      ['surges 1310 by key', '/api/v1/surges?codes=1310&categories=quota&by=key&window=15m&baseline=24h'],
+      ['quota-walls', '/api/v1/quota-walls?lookback=6h'],
+      ['samples 1h', '/api/v1/samples?from=now-1h&limit=100'],
+    ];
+    const headers = { authorization: `Bearer ${TOKEN}` };
+    const results: QueryResult[] = [];
+    for (const [name, path] of queries) {
+      const probe = await fetch(`${base}${path}`, { headers });
+      if (!probe.ok) throw new Error(`${path}: HTTP ${probe.status} ${await probe.text()}`);
+      const json = (await probe.json()) as { rows?: unknown[] };
+      const r = await autocannon({
+        url: `${base}${path}`,
+        headers,
+        connections: opts.connections,
+        duration: opts.duration,
+      });
+      const res: QueryResult = {
+        name,
+        path,
+        rows: json.rows?.length ?? 0,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        rps: r.requests.average,
+        non2xx: r.non2xx + r.errors + r.timeouts,
+      };
+      results.push(res);
+      log(
+        `${name.padEnd(24)} p50 ${String(res.p50).padStart(6)} ms  p99 ${String(res.p99).padStart(6)} ms  ${res.rps.toFixed(1).padStart(8)} req/s  rows ${res.rows}${res.non2xx ? `  FAILED ${res.non2xx}` : ''}`,
+      );
+    }
+    const baseline = results[0]!.rps;
+    for (const r of results.slice(1)) {
+      log(`${r.name.padEnd(24)} ${(r.rps / baseline).toFixed(4)} x /health throughput`);
+    }
+    return { dataset: { days: opts.days, keys: opts.keys, calls, seedSeconds, tables }, results };
+  } finally {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function parseApiBenchArgs(args: string[]): ApiBenchOptions {
+  const opts: ApiBenchOptions = { days: 30, keys: 200, duration: 5, connections: 4 };
+  for (let i = 0; i < args.length; i += 2) {
+    const name = args[i]?.replace(/^--/, '') as keyof ApiBenchOptions;
+    const value = Number(args[i + 1]);
+    if (!(name in opts) || !Number.isFinite(value) || value <= 0) {
+      throw new Error(
+        `usage: bench api [--days N] [--keys N] [--duration S] [--connections N] (got ${args.join(' ')})`,
+      );
+    }
+    opts[name] = value;
+  }
+  return opts;
+}
+
+/** Entry for bench/run.ts's registry. */
+export const benchmark: { summary: string; run(args: string[]): Promise<void> } = {
+  summary: 'query API: p50/p99 and req/s of the dashboard queries (30 days x 200 keys) vs /health',
+  async run(args: string[]): Promise<void> {
+    const report = await runApiBench(parseApiBenchArgs(args), (s) => console.log(s));
+    console.log(JSON.stringify({ benchmark: 'api', ...report }));
+  },
+};
