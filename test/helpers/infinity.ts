@@ -10,6 +10,11 @@
 // (jsonframer, gframer, macros) and grafana (pkg/expr): where they have quirks that matter to us the
 // quirk is reproduced and named (e.g. columns are emitted in alphabetical order of their names).
 
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+
 // ---------------------------------------------------------------------------------------------
 // Shapes (only the fields errorscope's files use)
 
@@ -909,4 +914,113 @@ export class AlertStateMachine {
   alerting(): Labels[] {
     return [...this.instances.values()].filter((v) => v.state === 'alerting').map((v) => v.labels);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// errorscope's provisioning files
+
+export const DASHBOARDS_DIR = fileURLToPath(new URL('../../dashboards/', import.meta.url));
+
+export interface DashboardPanel {
+  id: number;
+  type: string;
+  title: string;
+  targets: InfinityQuery[];
+  [k: string]: unknown;
+}
+
+export interface DashboardVariable {
+  type: string;
+  name: string;
+  multi?: boolean;
+  includeAll?: boolean;
+  allValue?: string | null;
+  current?: { text?: unknown; value?: unknown };
+  query?: unknown;
+  [k: string]: unknown;
+}
+
+export interface Dashboard {
+  uid: string;
+  title: string;
+  panels: DashboardPanel[];
+  templating: { list: DashboardVariable[] };
+  [k: string]: unknown;
+}
+
+export interface ProvisioningFile {
+  /** Path relative to dashboards/. */
+  path: string;
+  content: Record<string, unknown>;
+}
+
+/** Every file under dashboards/, parsed (YAML or JSON). */
+export function loadProvisioningFiles(): ProvisioningFile[] {
+  const out: ProvisioningFile[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(join(DASHBOARDS_DIR, dir), { withFileTypes: true })) {
+      const rel = dir ? `${dir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(rel);
+      else {
+        const text = readFileSync(join(DASHBOARDS_DIR, rel), 'utf8');
+        const content = rel.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+        out.push({ path: rel, content });
+      }
+    }
+  };
+  walk('');
+  return out.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+export function loadDashboards(): Dashboard[] {
+  return loadProvisioningFiles()
+    .filter((f) => f.path.startsWith('json/'))
+    .map((f) => f.content as unknown as Dashboard);
+}
+
+export function loadAlertRules(): AlertRule[] {
+  return loadProvisioningFiles()
+    .filter((f) => f.path.startsWith('provisioning/alerting/') && 'groups' in f.content)
+    .flatMap((f) => (f.content.groups as { rules: AlertRule[] }[]).flatMap((g) => g.rules));
+}
+
+/** Every query a dashboard runs: panel targets and the Infinity variable queries. */
+export function dashboardQueries(d: Dashboard): { where: string; query: InfinityQuery }[] {
+  const out: { where: string; query: InfinityQuery }[] = [];
+  for (const p of d.panels)
+    for (const t of p.targets) out.push({ where: `${d.uid} / ${p.title} / ${t.refId}`, query: t });
+  for (const v of d.templating.list) {
+    const iq = (v.query as { infinityQuery?: InfinityQuery } | undefined)?.infinityQuery;
+    if (v.type === 'query' && iq) out.push({ where: `${d.uid} / $${v.name}`, query: iq });
+  }
+  return out;
+}
+
+/** The frontend then backend view of a dashboard query for given variable values. */
+export function resolveDashboardQuery(query: InfinityQuery, ctx: InterpolationContext): InfinityQuery {
+  const front: InfinityQuery = {
+    ...query,
+    url: interpolateFrontend(query.url, ctx),
+    url_options: {
+      ...query.url_options,
+      params: (query.url_options?.params ?? []).map((p) => ({ key: p.key, value: interpolateFrontend(p.value, ctx) })),
+    },
+  };
+  return resolveBackendQuery(front, ctx.fromMs, ctx.toMs, ctx.intervalMs);
+}
+
+/**
+ * Grafana's env expansion of provisioning values (values.go interpolateValue): $VAR and ${VAR} via
+ * os.ExpandEnv, '$$' for a literal '$'. Unset variables become ''.
+ */
+export function expandProvisioningEnv(value: string, env: Record<string, string | undefined>): string {
+  return value
+    .split('$$')
+    .map((part) => part.replace(/\$\{(\w+)\}|\$(\w+)/g, (_m, a?: string, b?: string) => env[a ?? b ?? ''] ?? ''))
+    .join('$');
+}
+
+/** Names of the environment variables a provisioning string reads ($VAR / ${VAR}, not $$). */
+export function provisioningEnvNames(value: string): string[] {
+  return value.split('$$').flatMap((part) => [...part.matchAll(/\$\{(\w+)\}|\$(\w+)/g)].map((m) => m[1] ?? m[2] ?? ''));
 }
