@@ -19,6 +19,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   // name: async () => (await import('./name.js')).command,
   classify: async () => (await import('./classify.js')).command,
   serve: async () => (await import('./serve.js')).command,
+  migrate: async () => (await import('./migrate.js')).command,
+  ingest: async () => (await import('./ingest.js')).command,
 };
 
 function usage(): string {

@@ -21,7 +21,7 @@ export function clickhouseIntents(client: ClickHouseClient, database: string): I
   return {
     async load(ref, from) {
       const rs = await client.query({
-        query: `SELECT first_offset, argMax(last_offset, created_at) AS last_offset, argMax(token, created_at) AS token
+        query: `SELECT first_offset AS first, argMax(last_offset, created_at) AS last, argMax(token, created_at) AS tok
                 FROM ${table}
                 WHERE group_id = {group:String} AND topic = {topic:String} AND partition = {partition:Int32}
                   AND last_offset >= {from:Int64}
@@ -30,8 +30,8 @@ export function clickhouseIntents(client: ClickHouseClient, database: string): I
         query_params: { group: ref.groupId, topic: ref.topic, partition: ref.partition, from },
         format: 'JSONEachRow',
       });
-      const rows = await rs.json<{ first_offset: string | number; last_offset: string | number; token: string }>();
-      return rows.map((r) => ({ first: Number(r.first_offset), last: Number(r.last_offset), token: r.token }));
+      const rows = await rs.json<{ first: string | number; last: string | number; tok: string }>();
+      return rows.map((r) => ({ first: Number(r.first), last: Number(r.last), token: r.tok }));
     },
     async record(ref, intents) {
       if (intents.length === 0) return;

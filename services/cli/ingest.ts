@@ -1,0 +1,154 @@
+// `errorscope ingest`: the Kafka -> ClickHouse worker. Runs until SIGTERM/SIGINT.
+import { type Config, ConfigError, parseConfig } from '../config.js';
+import type { Command } from './main.js';
+
+const HELP = `usage: errorscope ingest [options]
+
+Consumes LLM call logs (one JSON object per Kafka message) from KAFKA_TOPIC in the consumer group
+KAFKA_GROUP_ID, classifies each call and inserts it into ClickHouse exactly once: every batch is cut into
+segments recorded in ingest_batches_v1 before they are inserted with a deduplication token, so a crash,
+a redelivery or a rebalance never counts a call twice. Messages that can never become a call (not JSON,
+not an object, larger than INGEST_MAX_MESSAGE_BYTES, unclassifiable) go to KAFKA_DLQ_TOPIC with the
+reason in the 'errorscope-reason' header and the original bytes as value. Offsets are committed only
+after ClickHouse and the dead-letter topic acknowledged. When ClickHouse is down nothing is committed;
+the worker backs off (0.5 s doubling to 10 s) and resumes. Run several workers with the same group to
+share the topic's partitions.
+
+options:
+  --topic NAME             source topic (KAFKA_TOPIC, default llm-calls)
+  --group ID               consumer group (KAFKA_GROUP_ID, default errorscope-ingest)
+  --dlq-topic NAME         dead-letter topic (KAFKA_DLQ_TOPIC, default llm-calls-dlq)
+  --brokers HOST:PORT,...  bootstrap brokers (KAFKA_BROKERS, default 127.0.0.1:9092)
+  --metrics-port PORT      /metrics and /healthz (METRICS_PORT, default 9464; 0 = any free port)
+  --create-topics N        create the source topic with N partitions if missing
+                           (the dead-letter topic is always created if missing, 1 partition)
+  --no-migrate             do not apply the schema migrations at start (default: apply, idempotent)
+
+Environment: KAFKA_*, INGEST_MAX_MESSAGE_BYTES (default 1 MiB), INGEST_SEGMENT_MAX (rows per insert,
+default 20000), CLICKHOUSE_URL or CHDB_PATH (embedded engine, default ./data; one process per
+directory), CLICKHOUSE_DATABASE, METRICS_PORT, LOG_LEVEL.
+
+Exit codes: 0 stopped by a signal after committing the batch in flight, 1 runtime failure, 2 usage error.
+`;
+
+const FLAGS: Record<string, keyof Config> = {
+  '--topic': 'KAFKA_TOPIC',
+  '--group': 'KAFKA_GROUP_ID',
+  '--dlq-topic': 'KAFKA_DLQ_TOPIC',
+  '--brokers': 'KAFKA_BROKERS',
+  '--metrics-port': 'METRICS_PORT',
+};
+
+export const command: Command = {
+  summary: 'run the Kafka -> ClickHouse ingest worker',
+  help: HELP,
+  async run(args, io) {
+    const overrides: Record<string, string> = {};
+    let createPartitions = 0;
+    let runMigrations = true;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i] as string;
+      const v = args[i + 1];
+      const key = FLAGS[a];
+      if (key && v !== undefined) {
+        overrides[key] = v;
+        i++;
+      } else if (a === '--create-topics' && v !== undefined && /^[1-9]\d*$/.test(v)) {
+        createPartitions = Number(v);
+        i++;
+      } else if (a === '--no-migrate') {
+        runMigrations = false;
+      } else {
+        io.stderr.write(`errorscope ingest: unexpected argument '${a}'\n\n${HELP}`);
+        return 2;
+      }
+    }
+    let cfg: Config;
+    try {
+      cfg = parseConfig(io.env, overrides);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        io.stderr.write(`errorscope ingest: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+
+    const { pino } = await import('pino');
+    const log = pino({
+      level: cfg.LOG_LEVEL,
+      base: { svc: 'ingest' },
+      redact: ['api_key', '*.api_key', 'headers.authorization'],
+    });
+    const { createStoreClient } = await import('../store/clickhouse.js');
+    const { clickhouseInserter } = await import('../store/calls.js');
+    const { clickhouseIntents } = await import('../store/intents.js');
+    const { migrate } = await import('../store/migrate.js');
+    const { createKafka, ensureTopic } = await import('../kafka/client.js');
+    const { IngestWorker } = await import('../ingest/worker.js');
+    const { IngestMetrics, serveMetrics } = await import('../ingest/metrics.js');
+
+    const client = await createStoreClient(cfg);
+    let worker: InstanceType<typeof IngestWorker> | null = null;
+    let server: import('node:http').Server | null = null;
+    try {
+      if (runMigrations) {
+        const res = await migrate(client, cfg);
+        if (res.applied.length > 0) log.info({ applied: res.applied }, 'schema migrations applied');
+      }
+      const kafka = createKafka(cfg, log);
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        await ensureTopic(admin, cfg.KAFKA_DLQ_TOPIC, 1);
+        if (createPartitions > 0) await ensureTopic(admin, cfg.KAFKA_TOPIC, createPartitions);
+      } finally {
+        await admin.disconnect();
+      }
+      const metrics = new IngestMetrics();
+      worker = new IngestWorker(
+        {
+          kafka,
+          inserter: clickhouseInserter(client, cfg.CLICKHOUSE_DATABASE),
+          intents: clickhouseIntents(client, cfg.CLICKHOUSE_DATABASE),
+          log,
+          metrics,
+        },
+        {
+          topic: cfg.KAFKA_TOPIC,
+          groupId: cfg.KAFKA_GROUP_ID,
+          dlqTopic: cfg.KAFKA_DLQ_TOPIC,
+          maxMessageBytes: cfg.INGEST_MAX_MESSAGE_BYTES,
+          segmentMax: cfg.INGEST_SEGMENT_MAX,
+        },
+      );
+      const w = worker;
+      const served = await serveMetrics(metrics, { unhealthyReason: () => w.unhealthyReason() }, cfg.METRICS_PORT);
+      server = served.server;
+      const signal = new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
+      });
+      await worker.start();
+      log.info(
+        { topic: cfg.KAFKA_TOPIC, group: cfg.KAFKA_GROUP_ID, metricsPort: served.port },
+        'ingest worker started',
+      );
+      const outcome = await Promise.race([signal, w.fatal]);
+      if (outcome instanceof Error) throw outcome;
+      log.info({ signal: outcome }, 'stopping: finishing and committing the batch in flight');
+      await worker.stop();
+      worker = null;
+      log.info('stopped');
+      return 0;
+    } catch (err) {
+      log.error({ err }, 'ingest worker failed');
+      io.stderr.write(`errorscope ingest: ${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    } finally {
+      await worker?.stop().catch(() => {});
+      server?.close();
+      await client.close();
+    }
+  },
+};

@@ -1,0 +1,104 @@
+// Prometheus metrics and health of an ingest worker, served on METRICS_PORT (/metrics, /healthz).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+export class IngestMetrics {
+  readonly registry = new Registry();
+  readonly consumed = new Counter({
+    name: 'errorscope_ingest_messages_consumed_total',
+    help: 'Kafka messages processed (rows or dead letters), including replays after a failure',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
+  readonly inserted = new Counter({
+    name: 'errorscope_ingest_rows_inserted_total',
+    help: 'Rows sent to calls_in_v1 (a replayed segment is counted again; ClickHouse drops the duplicate block)',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
+  readonly deadLettered = new Counter({
+    name: 'errorscope_ingest_dead_letters_total',
+    help: 'Messages sent to the dead-letter topic',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
+  readonly replayedSegments = new Counter({
+    name: 'errorscope_ingest_replayed_segments_total',
+    help: 'Segments re-inserted with their recorded token after a crash, rebalance or failure',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
+  readonly partialWaits = new Counter({
+    name: 'errorscope_ingest_partial_segment_waits_total',
+    help: 'Batches that ended inside a recorded segment (the rest is refetched)',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
+  readonly failures = new Counter({
+    name: 'errorscope_ingest_batch_failures_total',
+    help: 'Batches that failed (ClickHouse or dead-letter topic unavailable); nothing was committed for them',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
+  readonly batchSeconds = new Histogram({
+    name: 'errorscope_ingest_batch_duration_seconds',
+    help: 'Time to classify, insert and dead-letter one partition batch',
+    labelNames: ['topic'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly lag = new Gauge({
+    name: 'errorscope_ingest_lag_messages',
+    help: 'High watermark of the partition minus the next offset to process, as of the last batch',
+    labelNames: ['topic', 'partition'],
+    registers: [this.registry],
+  });
+
+  constructor(defaults = true) {
+    if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'errorscope_' });
+  }
+}
+
+export interface HealthSource {
+  /** Null when healthy, else why not. */
+  unhealthyReason(): string | null;
+}
+
+/** Serves /metrics and /healthz. Port 0 picks a free port (tests). */
+export async function serveMetrics(
+  metrics: IngestMetrics,
+  health: HealthSource,
+  port: number,
+  host = '0.0.0.0',
+): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') {
+      res.writeHead(405).end();
+      return;
+    }
+    if (path === '/healthz') {
+      const why = health.unhealthyReason();
+      res.writeHead(why ? 503 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(why ? { status: 'unhealthy', reason: why } : { status: 'ok' }));
+      return;
+    }
+    if (path === '/metrics') {
+      metrics.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(text);
+        },
+        () => res.writeHead(500).end(),
+      );
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return { server, port: (server.address() as AddressInfo).port };
+}

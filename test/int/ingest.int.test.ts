@@ -1,0 +1,207 @@
+// The ingest worker in-process against the real Kafka broker and the real chDB engine: accounting,
+// redelivery, rebalancing between three workers, ClickHouse failures. One chDB directory for this file
+// (one per process); every test uses its own database, topic and group.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import { pino } from 'pino';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseConfig } from '../../services/config.js';
+import { IngestWorker, type WorkerOptions } from '../../services/ingest/worker.js';
+import { type CallInserter, clickhouseInserter } from '../../services/store/calls.js';
+import { createStoreClient } from '../../services/store/clickhouse.js';
+import { clickhouseIntents } from '../../services/store/intents.js';
+import { migrate } from '../../services/store/migrate.js';
+import { tempChdbDir } from '../helpers/chdb.js';
+import { counts, expectExact, expectedFor, produceRange, TEST_MAX_BYTES } from '../helpers/ingest-data.js';
+import {
+  caughtUp,
+  committedOffsets,
+  createTopic,
+  describeKafka,
+  fresh,
+  readDeadLetters,
+  testKafka,
+  waitFor,
+} from '../helpers/kafka.js';
+
+const dataDir = tempChdbDir();
+const log = pino({ level: 'warn' });
+const now = Date.now();
+let client: ClickHouseClient;
+let kafka: Kafka;
+let admin: Admin;
+let producer: Producer;
+const workers: IngestWorker[] = [];
+
+interface Scenario {
+  db: string;
+  topic: string;
+  dlq: string;
+  group: string;
+}
+
+async function scenario(partitions: number): Promise<Scenario> {
+  const s = { db: fresh('db').replaceAll('-', '_'), topic: fresh('calls'), dlq: fresh('dlq'), group: fresh('group') };
+  await migrate(client, parseConfig({ CLICKHOUSE_DATABASE: s.db }));
+  await createTopic(admin, s.topic, partitions);
+  await createTopic(admin, s.dlq, 1);
+  return s;
+}
+
+function worker(s: Scenario, inserter?: CallInserter, extra: Partial<WorkerOptions> = {}): IngestWorker {
+  const w = new IngestWorker(
+    {
+      kafka: testKafka(fresh('worker')),
+      inserter: inserter ?? clickhouseInserter(client, s.db),
+      intents: clickhouseIntents(client, s.db),
+      log,
+    },
+    {
+      topic: s.topic,
+      groupId: s.group,
+      dlqTopic: s.dlq,
+      maxMessageBytes: TEST_MAX_BYTES,
+      segmentMax: 100,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      ...extra,
+    },
+  );
+  workers.push(w);
+  return w;
+}
+
+async function stopAll(): Promise<void> {
+  await Promise.all(workers.splice(0).map((w) => w.stop().catch(() => {})));
+}
+
+async function deadLetterCount(s: Scenario, expected: number): Promise<number> {
+  return (await readDeadLetters(kafka, s.dlq, expected)).size;
+}
+
+beforeAll(async () => {
+  client = await createStoreClient(parseConfig({ CHDB_PATH: dataDir.path }));
+  kafka = testKafka();
+  admin = kafka.admin();
+  await admin.connect();
+  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await stopAll();
+  await producer?.disconnect();
+  await admin?.disconnect();
+  await client?.close();
+  dataDir.remove();
+});
+
+describeKafka('ingest worker (in-process)', () => {
+  it('accounts for every produced message exactly once: rows plus dead letters', async () => {
+    const s = await scenario(3);
+    const n = 3000;
+    await produceRange(producer, s.topic, 0, n, now);
+    const w = worker(s);
+    await w.start();
+    await waitFor('worker caught up', () => caughtUp(admin, s.group, s.topic));
+    await w.stop();
+    const exp = expectedFor(0, n, now);
+    expect(exp.poison).toBeGreaterThan(0);
+    const dead = await readDeadLetters(kafka, s.dlq, exp.poison);
+    expectExact(await counts(client, s.db, s.topic), exp, dead.size);
+    // The dead letters carry the reason and the original bytes.
+    const sample = [...dead.values()].find((d) => d.value.startsWith('not json'));
+    expect(sample?.reason).toMatch(/JSON/i);
+    const unknown = await client.query({
+      query: `SELECT sum(calls) AS n FROM ${s.db}.unknown_codes_v1`,
+      format: 'JSONEachRow',
+    });
+    expect(Number((await unknown.json<{ n: string }>())[0]?.n)).toBeGreaterThan(0);
+  });
+
+  it('the same messages delivered again (offsets reset to earliest, then group deleted) change no count', async () => {
+    const s = await scenario(2);
+    await produceRange(producer, s.topic, 0, 1500, now);
+    let w = worker(s);
+    await w.start();
+    await waitFor('first pass caught up', () => caughtUp(admin, s.group, s.topic));
+    await w.stop();
+    const before = await counts(client, s.db, s.topic);
+
+    // Redelivery with MORE messages behind it than the first pass saw: batches are longer now.
+    await admin.resetOffsets({ groupId: s.group, topic: s.topic, earliest: true });
+    await produceRange(producer, s.topic, 1500, 2500, now);
+    w = worker(s);
+    await w.start();
+    await waitFor('second pass caught up', () => caughtUp(admin, s.group, s.topic));
+    await w.stop();
+    const exp = expectedFor(0, 2500, now);
+    const second = await counts(client, s.db, s.topic);
+    expectExact(second, exp, await deadLetterCount(s, exp.poison));
+    expect(second.rows1m).toBeGreaterThan(before.rows1m);
+
+    // A fresh consumer of the same group after its committed offsets were deleted.
+    await admin.deleteGroups([s.group]);
+    w = worker(s);
+    await w.start();
+    await waitFor('third pass caught up', () => caughtUp(admin, s.group, s.topic));
+    await w.stop();
+    expect(await counts(client, s.db, s.topic)).toEqual(second);
+  });
+
+  it('three workers on six partitions, one leaving mid-stream: exact counts', async () => {
+    const s = await scenario(6);
+    const n = 6000;
+    const ws = [worker(s), worker(s), worker(s)];
+    await Promise.all(ws.map((w) => w.start()));
+    const producing = produceRange(producer, s.topic, 0, n, now, 200);
+    await waitFor(
+      'some progress',
+      async () =>
+        [...(await committedOffsets(admin, s.group, s.topic)).values()].reduce((a, b) => a + Math.max(b, 0), 0) > 1000,
+    );
+    await ws[1]?.stop();
+    await producing;
+    await waitFor('survivors caught up', () => caughtUp(admin, s.group, s.topic), 90_000);
+    await stopAll();
+    const exp = expectedFor(0, n, now);
+    expectExact(await counts(client, s.db, s.topic), exp, await deadLetterCount(s, exp.poison));
+  });
+
+  it('ClickHouse failing for a while: nothing committed meanwhile, exact counts after recovery', async () => {
+    const s = await scenario(2);
+    const real = clickhouseInserter(client, s.db);
+    const state = { mode: 'fail-before' as 'fail-before' | 'fail-after' | 'ok', failures: 0 };
+    const flaky: CallInserter = {
+      async insertCalls(rows, token) {
+        if (state.mode === 'fail-before') {
+          state.failures++;
+          throw new Error('injected: ClickHouse unavailable');
+        }
+        await real.insertCalls(rows, token);
+        if (state.mode === 'fail-after') {
+          // The insert landed but the acknowledgement was lost.
+          state.failures++;
+          throw new Error('injected: connection reset after the insert');
+        }
+      },
+    };
+    await produceRange(producer, s.topic, 0, 2000, now);
+    const w = worker(s, flaky, { retry: { initialRetryTime: 100, maxRetryTime: 400, retries: 3 } });
+    await w.start();
+    await waitFor('several failed attempts', () => state.failures >= 4);
+    for (const [, offset] of await committedOffsets(admin, s.group, s.topic)) expect(offset).toBe(-1);
+    expect((await counts(client, s.db, s.topic)).rows1m).toBe(0);
+
+    state.mode = 'fail-after';
+    const failuresBefore = state.failures;
+    await waitFor('several lost acknowledgements', () => state.failures >= failuresBefore + 4);
+    for (const [, offset] of await committedOffsets(admin, s.group, s.topic)) expect(offset).toBe(-1);
+
+    state.mode = 'ok';
+    await waitFor('recovered and caught up', () => caughtUp(admin, s.group, s.topic), 90_000);
+    await w.stop();
+    const exp = expectedFor(0, 2000, now);
+    expectExact(await counts(client, s.db, s.topic), exp, await deadLetterCount(s, exp.poison));
+  });
+});
