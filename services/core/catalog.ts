@@ -10,11 +10,8 @@ export interface CompiledEntry {
   templates: readonly CompiledTemplate[];
 }
 
-const INDEX = new Map<string, CompiledEntry[]>();
-
-function key(provider: string, code: string): string {
-  return `${provider}\u0000${code}`;
-}
+// provider -> code -> rows: two lookups, no key string built per call.
+const INDEX = new Map<string, Map<string, CompiledEntry[]>>();
 
 for (const entry of TAXONOMY) {
   const templates: CompiledTemplate[] = [];
@@ -23,15 +20,16 @@ for (const entry of TAXONOMY) {
     if (c) templates.push(c);
   }
   const compiled: CompiledEntry = { entry, match: entry.match ? new RegExp(entry.match, 'i') : null, templates };
-  const k = key(entry.provider, entry.code);
-  const list = INDEX.get(k);
+  let byCode = INDEX.get(entry.provider);
+  if (!byCode) INDEX.set(entry.provider, (byCode = new Map()));
+  const list = byCode.get(entry.code);
   if (list) list.push(compiled);
-  else INDEX.set(k, [compiled]);
+  else byCode.set(entry.code, [compiled]);
 }
 
 /** All rows for (provider, code), default variant included; undefined when unknown. */
 export function variants(provider: string, code: string): readonly CompiledEntry[] | undefined {
-  return INDEX.get(key(provider, code));
+  return INDEX.get(provider)?.get(code);
 }
 
 /**
@@ -51,7 +49,7 @@ export function pickVariant(list: readonly CompiledEntry[], message: string): Co
 /** The catalog row for (provider, code): the default variant. `*` rows answer for any provider. */
 export function lookupCode(provider: string, code: string | number): TaxonomyEntry | undefined {
   const c = String(code);
-  const list = INDEX.get(key(provider, c)) ?? INDEX.get(key(GENERIC, c));
+  const list = variants(provider, c) ?? variants(GENERIC, c);
   if (!list) return undefined;
   return (list.find((x) => x.match === null) ?? list[0])!.entry;
 }

@@ -147,7 +147,7 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
   if (provider === '') provider = detectProvider(info, business, code, failingFinish ? env.finishReason : '');
 
   // 3. One Map lookup per provider of the chain; variants are told apart by the message.
-  const chain = byStatus ? [provider, GENERIC] : [provider, ...FALLBACK_ORDER];
+  const chain = byStatus ? [provider, GENERIC] : fallbackChain(provider);
   let selected: CompiledEntry | null = null;
   for (const p of chain) {
     const list = variants(p, code);
@@ -225,6 +225,16 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
     vars,
     body: body === '' ? '' : scrubSecrets(body, secrets),
   } satisfies Verdict;
+}
+
+const chains = new Map<string, readonly string[]>();
+function fallbackChain(provider: string): readonly string[] {
+  let c = chains.get(provider);
+  if (c === undefined) {
+    c = [provider, ...FALLBACK_ORDER.filter((p) => p !== provider)];
+    if (chains.size < 1000) chains.set(provider, c);
+  }
+  return c;
 }
 
 function detectProvider(info: ErrorInfo | null, business: string | null, code: string, finish: string): string {

@@ -74,8 +74,7 @@ function fromText(text: string, depth: number, info: ErrorInfo): ErrorInfo {
     const rest = t.slice(sdk[0].length);
     return fromText(rest, depth + 1, info);
   }
-  const c = t[0];
-  if (c === '{' || c === '[') {
+  if (looksLikeJson(t)) {
     const parsed = parseLoose(t);
     if (parsed !== undefined) {
       if (depth === 0 || info.sample === text) info.sample = parsed;
@@ -86,7 +85,32 @@ function fromText(text: string, depth: number, info: ErrorInfo): ErrorInfo {
   return info;
 }
 
+/** `{...}` or `[{...}]`; not the `[1310][...]` bracket form (a failed JSON.parse costs an exception). */
+function looksLikeJson(t: string): boolean {
+  const c = t.charCodeAt(0);
+  if (c === 123) return true; // {
+  if (c !== 91) return false; // [
+  for (let i = 1; i < t.length; i++) {
+    const d = t.charCodeAt(i);
+    if (d !== 32 && d !== 10 && d !== 13 && d !== 9) return d === 123 || d === 93; // { or ]
+  }
+  return false;
+}
+
 function parseLoose(t: string): unknown {
+  // Python dict reprs would make JSON.parse throw, and exceptions are slow: try them first.
+  const dq = t.indexOf('"');
+  const sq = t.indexOf("'");
+  if (sq >= 0 && (dq < 0 || sq < dq)) {
+    const json = pythonReprToJson(t);
+    if (json !== null) {
+      try {
+        return JSON.parse(json);
+      } catch {
+        // not a repr after all
+      }
+    }
+  }
   try {
     return JSON.parse(t);
   } catch {
@@ -161,8 +185,7 @@ function pickMessage(o: Record<string, unknown>, depth: number, info: ErrorInfo)
 function setMessage(info: ErrorInfo, message: string, depth = 0): void {
   let m = message;
   // A relay may put the upstream body (JSON) in the message: read its fields too.
-  const first = m.trimStart()[0];
-  if ((first === '{' || first === '[') && depth < 4) {
+  if (depth < 4 && looksLikeJson(m.trimStart())) {
     const parsed = parseLoose(m.trim());
     if (parsed !== undefined && typeof parsed === 'object' && parsed !== null) {
       const inner = fromValue(parsed, depth + 1, newInfo(parsed));

@@ -44,7 +44,22 @@ export function keyIdentity(apiKey: string, keyId: string): string {
   return '';
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes control characters.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
 const GENERIC_SECRET = /\b(?:sk|rk)-[A-Za-z0-9_-]{16,}|\bAIza[0-9A-Za-z_-]{30,}/g;
+
+const escapedCache = new Map<string, string | null>();
+
+/** The key as it appears inside JSON text when that differs from the key itself, else null. */
+function jsonEscaped(k: string): string | null {
+  let e = escapedCache.get(k);
+  if (e === undefined) {
+    e = NEEDS_ESCAPE.test(k) ? JSON.stringify(k).slice(1, -1) : null;
+    if (escapedCache.size >= CACHE_MAX) escapedCache.clear();
+    escapedCache.set(k, e);
+  }
+  return e;
+}
 
 /** Replaces the raw key (and anything shaped like an OpenAI/Google key) in a text by its fingerprint. */
 export function scrubSecrets(text: string, rawKeys: readonly string[]): string {
@@ -53,8 +68,8 @@ export function scrubSecrets(text: string, rawKeys: readonly string[]): string {
     if (k.length < 6) continue;
     if (out.includes(k)) out = out.split(k).join(fingerprintKey(k));
     // The body is stored as JSON text, where the key may appear escaped.
-    const escaped = JSON.stringify(k).slice(1, -1);
-    if (escaped !== k && out.includes(escaped)) out = out.split(escaped).join(fingerprintKey(k));
+    const escaped = jsonEscaped(k);
+    if (escaped !== null && out.includes(escaped)) out = out.split(escaped).join(fingerprintKey(k));
   }
   if (out.includes('sk-') || out.includes('rk-') || out.includes('AIza')) {
     out = out.replace(GENERIC_SECRET, (m) => fingerprintKey(m));

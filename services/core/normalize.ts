@@ -71,9 +71,21 @@ const HOST_SUFFIXES: ReadonlyArray<readonly [string, string]> = [
 ];
 
 const hostCache = new Map<string, string>();
+// Endpoints repeat: one Map lookup per call instead of slicing and lowercasing the host.
+const endpointCache = new Map<string, string>();
 
 /** Provider from the endpoint host, '' when the host is not a known provider. */
 export function providerFromEndpoint(endpoint: string): string {
+  let p = endpointCache.get(endpoint);
+  if (p === undefined) {
+    p = providerFromHost(endpoint);
+    if (endpointCache.size >= 10_000) endpointCache.clear();
+    endpointCache.set(endpoint, p);
+  }
+  return p;
+}
+
+function providerFromHost(endpoint: string): string {
   const start = endpoint.indexOf('://');
   if (start < 0) return '';
   let end = start + 3;
@@ -115,14 +127,48 @@ function parseTs(v: unknown): number | null {
   let t: number;
   if (typeof v === 'number') t = v;
   else if (typeof v === 'string') {
-    const s = v.trim();
-    t = /^\d+(?:\.\d+)?$/.test(s) ? Number(s) : Date.parse(s);
+    t = fastIsoUtc(v);
+    if (Number.isNaN(t)) {
+      const s = v.trim();
+      t = /^\d+(?:\.\d+)?$/.test(s) ? Number(s) : Date.parse(s);
+    }
   } else throw new Reject(`ts: expected ISO 8601 string or epoch ms, got ${typeof v}`);
   // Epoch seconds are common in Python loggers; no real ms timestamp is below 1e11 (1973).
   if (Number.isFinite(t) && t > 0 && t < 1e11) t *= 1000;
   if (!Number.isFinite(t) || t < MIN_TS || t > MAX_TS)
     throw new Reject(`ts: unparsable timestamp ${JSON.stringify(v)}`);
   return Math.trunc(t);
+}
+
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return Number.NaN;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS[.sss]Z`, the shape nearly every logger writes, without Date.parse; NaN otherwise. */
+function fastIsoUtc(s: string): number {
+  const len = s.length;
+  if ((len !== 20 && len !== 24) || s.charCodeAt(len - 1) !== 90 /* Z */ || s.charCodeAt(10) !== 84 /* T */) {
+    return Number.NaN;
+  }
+  if (s[4] !== '-' || s[7] !== '-' || s[13] !== ':' || s[16] !== ':') return Number.NaN;
+  let ms = 0;
+  if (len === 24) {
+    if (s[19] !== '.') return Number.NaN;
+    ms = digits(s, 20, 23);
+  }
+  const mo = digits(s, 5, 7);
+  const d = digits(s, 8, 10);
+  const h = digits(s, 11, 13);
+  const mi = digits(s, 14, 16);
+  const se = digits(s, 17, 19);
+  if (!(mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h <= 23 && mi <= 59 && se <= 59)) return Number.NaN;
+  return Date.UTC(digits(s, 0, 4), mo - 1, d, h, mi, se, ms);
 }
 
 function parseStatus(v: unknown): number | null {
