@@ -15,6 +15,7 @@ import { Histogram, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { TimeInputError } from '../core/timeparse.js';
 import { InputError } from './dimensions.js';
+import { type IngestDeps, ingestRoute } from './ingest-route.js';
 import { clickhouseQuerier, ping } from './queries.js';
 import { type CatalogEntry, dataRoutes } from './routes.js';
 import { StatusResponse } from './schemas.js';
@@ -32,6 +33,8 @@ export interface AppDeps {
   taxonomy?: readonly CatalogEntry[];
   /** Clock (tests pin it). */
   now?: () => number;
+  /** When given, POST /api/v1/ingest accepts NDJSON envelopes (errorscope start). */
+  ingest?: Omit<IngestDeps, 'now'>;
 }
 
 export class ApiConfigError extends Error {
@@ -248,5 +251,6 @@ export async function buildApp(deps: AppDeps) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(dataRoutes, { prefix: '/api/v1', db, database, now, taxonomy: deps.taxonomy ?? [] });
+  if (deps.ingest) await app.register(ingestRoute, { ...deps.ingest, now });
   return app;
 }
