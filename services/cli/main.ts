@@ -21,6 +21,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./serve.js')).command,
   migrate: async () => (await import('./migrate.js')).command,
   ingest: async () => (await import('./ingest.js')).command,
+  start: async () => (await import('./start.js')).command,
+  ship: async () => (await import('./ship.js')).command,
+  demo: async () => (await import('./demo.js')).command,
 };
 
 function usage(): string {

@@ -15,6 +15,8 @@ export interface TrafficOptions {
   surgeKeys?: number;
   /** When the 1310 surge starts; default: 30 minutes before the end (or 40% into a shorter range). */
   surgeStartMs?: number;
+  /** When the 1308 wall starts; default: 90 minutes before the end (or halfway into a shorter range). */
+  wallStartMs?: number;
 }
 
 /** What the generator planted, so a caller (or a test) can check what the API should show. */
@@ -103,6 +105,7 @@ export function planTraffic(opts: TrafficOptions): TrafficPlan {
   const keys = opts.keys ?? 24;
   const span = opts.endMs - opts.startMs;
   const surgeStartMs = opts.surgeStartMs ?? opts.endMs - Math.min(30 * MINUTE, span * 0.6);
+  const wallStartMs = opts.wallStartMs ?? opts.endMs - Math.min(90 * MINUTE, span * 0.5);
   const nSurge = Math.min(opts.surgeKeys ?? 2, Math.max(keys - 3, 0));
   const surgeKeys = Array.from({ length: nSurge }, (_, i) => demoKey(i));
   const overloadEpisodes: TrafficPlan['overloadEpisodes'] = [];
@@ -126,8 +129,9 @@ export function planTraffic(opts: TrafficOptions): TrafficPlan {
     surgeStartMs,
     surgeResetMs: Math.floor((opts.endMs + 5 * 24 * HOUR) / 1000) * 1000,
     wallKey: demoKey(keys - 1),
-    wallStartMs: opts.endMs - Math.min(90 * MINUTE, span * 0.5),
-    wallResetMs: Math.floor((opts.endMs + 3 * HOUR) / 1000) * 1000,
+    wallStartMs,
+    // A 5-hour usage limit resets 5 hours after it was hit.
+    wallResetMs: Math.floor((wallStartMs + 5 * HOUR) / 1000) * 1000,
     arrearsKey: demoKey(keys - 2),
     overloadEpisodes,
     rateLimitBursts,
@@ -192,7 +196,8 @@ function outcome(
   requestId: string,
 ): Partial<Envelope> {
   const latency = Math.round(300 + rand() * 2500);
-  if (surge.has(key) && ts >= plan.surgeStartMs && rand() < 0.85) {
+  // A key past its weekly/monthly limit fails every call until the reset.
+  if (surge.has(key) && ts >= plan.surgeStartMs) {
     const message = `[1310][Weekly/Monthly Limit Exhausted. Your limit will reset at ${formatCst(plan.surgeResetMs)}][${requestId}]`;
     return {
       status: 429,

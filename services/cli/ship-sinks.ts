@@ -1,0 +1,98 @@
+// Destinations of `errorscope ship`: the Kafka topic or the HTTP ingest endpoint. Thin adapters with
+// one job each: deliver a batch and say which lines were refused and why.
+import { Kafka, logLevel } from 'kafkajs';
+
+export interface ShipMessage {
+  key: string;
+  value: string;
+}
+
+export interface SendResult {
+  accepted: number;
+  /** `index` is the position in the batch that was sent. */
+  rejected: { index: number; reason: string }[];
+}
+
+export interface ShipSink {
+  readonly describe: string;
+  connect(): Promise<void>;
+  /** `idempotencyKey` names this batch: sending it again must not count it twice. */
+  send(batch: ShipMessage[], idempotencyKey: string): Promise<SendResult>;
+  close(): Promise<void>;
+}
+
+/** The destination cannot be reached or refuses service: the run stops, resumable. */
+export class SinkUnreachable extends Error {
+  override name = 'SinkUnreachable';
+}
+
+export function kafkaSink(opts: { brokers: string[]; topic: string; clientId: string }): ShipSink {
+  const kafka = new Kafka({
+    clientId: `${opts.clientId}-ship`,
+    brokers: opts.brokers,
+    connectionTimeout: 3000,
+    retry: { retries: 3, initialRetryTime: 200 },
+    logLevel: logLevel.NOTHING,
+  });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+  const where = `Kafka topic ${opts.topic} at ${opts.brokers.join(',')}`;
+  return {
+    describe: `kafka:${opts.topic}`,
+    async connect() {
+      try {
+        await producer.connect();
+      } catch (err) {
+        throw new SinkUnreachable(
+          `cannot reach the Kafka broker at ${opts.brokers.join(',')}: ${(err as Error).message}`,
+        );
+      }
+    },
+    async send(batch) {
+      try {
+        await producer.send({
+          topic: opts.topic,
+          acks: -1,
+          messages: batch.map((m) => ({ key: m.key || null, value: m.value })),
+        });
+      } catch (err) {
+        throw new SinkUnreachable(`cannot deliver to ${where}: ${(err as Error).message}`);
+      }
+      return { accepted: batch.length, rejected: [] };
+    },
+    async close() {
+      await producer.disconnect();
+    },
+  };
+}
+
+export function httpSink(opts: { url: string; token: string }): ShipSink {
+  const endpoint = new URL('/api/v1/ingest', opts.url).toString();
+  const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  return {
+    describe: `http:${endpoint}`,
+    async connect() {},
+    async send(batch, idempotencyKey) {
+      let res: Response;
+      try {
+        res = await fetch(endpoint, {
+          method: 'POST',
+          headers: { ...headers, 'idempotency-key': idempotencyKey },
+          body: `${batch.map((m) => m.value).join('\n')}\n`,
+        });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        throw new SinkUnreachable(
+          `cannot reach errorscope at ${opts.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+        );
+      }
+      const text = await res.text();
+      if (res.status === 401)
+        throw new SinkUnreachable(`errorscope at ${opts.url} refused the token (401): set --token or ERRORSCOPE_TOKEN`);
+      if (!res.ok) throw new SinkUnreachable(`errorscope at ${opts.url} answered ${res.status}: ${text.slice(0, 300)}`);
+      const body = JSON.parse(text) as { accepted: number; rejected: { line: number; reason: string }[] };
+      return { accepted: body.accepted, rejected: body.rejected.map((r) => ({ index: r.line - 1, reason: r.reason })) };
+    },
+    async close() {},
+  };
+}

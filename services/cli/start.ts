@@ -1,0 +1,211 @@
+// `errorscope start`: everything in one process on the embedded default. Migrates the store, serves
+// the query API with the HTTP ingest endpoint, consumes Kafka when brokers are configured, and with
+// --demo fills the store with a day of history and keeps generating live traffic.
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { type Config, ConfigError, parseConfig } from '../config.js';
+import type { Command, CommandIo } from './main.js';
+
+const HELP = `usage: errorscope start [options]
+
+One process: applies the schema migrations (embedded ClickHouse at CHDB_PATH, default ./data, or
+CLICKHOUSE_URL), serves the query API and POST /api/v1/ingest (NDJSON envelopes, answered once
+stored), and ingests from Kafka when KAFKA_BROKERS is set. Data survives a restart. Stops cleanly on
+SIGINT/SIGTERM (the Kafka batch in flight is finished and committed first).
+
+options:
+  --demo            generate demo traffic in-process: a day of history on first start (skipped when
+                    the store already holds calls), then live calls with a 1310 surge on two keys
+  --demo-rate N     live demo calls per second at the daily peak (default 5)
+  --host H          listen address (HOST, default 127.0.0.1)
+  --port P          listen port (PORT, default 8080)
+  --brokers LIST    Kafka brokers (KAFKA_BROKERS); unset: HTTP ingest only
+  --data DIR        embedded ClickHouse data directory (CHDB_PATH, default ./data)
+  -h, --help        this help
+
+Then open http://HOST:PORT/docs, /api/v1/surges?codes=1310&by=key and /api/v1/quota-walls.
+`;
+
+interface StartOptions {
+  demo: boolean;
+  demoRate: number;
+  overrides: Record<string, string>;
+}
+
+class UsageError extends Error {}
+
+export function parseStartArgs(args: string[]): StartOptions {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      allowPositionals: false,
+      options: {
+        demo: { type: 'boolean', default: false },
+        'demo-rate': { type: 'string', default: '5' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+        brokers: { type: 'string' },
+        data: { type: 'string' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const demoRate = Number(values['demo-rate']);
+  if (!Number.isFinite(demoRate) || demoRate <= 0 || demoRate > 10_000) {
+    throw new UsageError('--demo-rate must be a number above 0 and at most 10000');
+  }
+  const overrides: Record<string, string> = {};
+  if (typeof values.host === 'string') overrides.HOST = values.host;
+  if (typeof values.port === 'string') overrides.PORT = values.port;
+  if (typeof values.brokers === 'string') overrides.KAFKA_BROKERS = values.brokers;
+  if (typeof values.data === 'string') overrides.CHDB_PATH = values.data;
+  return { demo: values.demo === true, demoRate, overrides };
+}
+
+export const command: Command = {
+  summary: 'migrate, serve the API and ingest (HTTP, and Kafka when configured), one process',
+  help: HELP,
+  async run(args: string[], io: CommandIo): Promise<number> {
+    let opts: StartOptions;
+    let config: Config;
+    try {
+      opts = parseStartArgs(args);
+      config = parseConfig(io.env, opts.overrides);
+    } catch (err) {
+      if (err instanceof UsageError || err instanceof ConfigError) {
+        io.stderr.write(`errorscope start: ${err.message}\n\n`);
+        return 2;
+      }
+      throw err;
+    }
+    const { ApiConfigError, checkAuthPolicy } = await import('../api/app.js');
+    try {
+      checkAuthPolicy(config);
+    } catch (err) {
+      if (err instanceof ApiConfigError) {
+        io.stderr.write(`errorscope start: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+    const log = pino({
+      level: config.LOG_LEVEL,
+      base: { svc: 'start' },
+      redact: ['req.headers.authorization', 'headers.authorization', 'api_key', '*.api_key'],
+    });
+    const { openStore } = await import('./store-session.js');
+    const { startServer } = await import('../api/server.js');
+    const { TAXONOMY } = await import('../core/index.js');
+
+    let store: Awaited<ReturnType<typeof openStore>>;
+    try {
+      store = await openStore(config);
+    } catch (err) {
+      io.stderr.write(`errorscope start: cannot open the store: ${(err as Error).message}\n`);
+      return 1;
+    }
+    if (store.applied.length > 0) log.info({ applied: store.applied }, 'schema migrations applied');
+
+    const stops: (() => Promise<void>)[] = [];
+    const demoAbort = new AbortController();
+    let demoDone: Promise<unknown> = Promise.resolve();
+    try {
+      const server = await startServer({
+        config,
+        client: store.client,
+        logger: log,
+        taxonomy: TAXONOMY,
+        ingest: { calls: store.calls, deadLetters: store.deadLetters, maxLineBytes: config.INGEST_MAX_MESSAGE_BYTES },
+      });
+      stops.push(() => server.close());
+      log.info(
+        { url: server.url, docs: `${server.url}/docs`, data: config.CLICKHOUSE_URL ?? config.CHDB_PATH },
+        'errorscope is up',
+      );
+
+      let fatal: Promise<Error> = new Promise(() => {});
+      if (config.KAFKA_BROKERS?.length) {
+        const { launchWorker } = await import('../ingest/launch.js');
+        const launched = await launchWorker(config, store.client, log);
+        stops.unshift(() => launched.stop());
+        fatal = launched.fatal;
+        log.info({ topic: config.KAFKA_TOPIC, metricsPort: launched.metricsPort }, 'Kafka ingest running');
+      }
+
+      if (opts.demo) demoDone = runStartDemo(store, config, opts.demoRate, demoAbort.signal, log);
+
+      const signal = new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+        process.once('SIGINT', () => resolve('SIGINT'));
+      });
+      const outcome = await Promise.race([signal, fatal]);
+      if (outcome instanceof Error) throw outcome;
+      log.info({ signal: outcome }, 'stopping');
+      return 0;
+    } catch (err) {
+      log.error({ err }, 'start failed');
+      io.stderr.write(`errorscope start: ${(err as Error).message}\n`);
+      return 1;
+    } finally {
+      demoAbort.abort();
+      await demoDone.catch(() => {});
+      for (const stop of stops) await stop().catch((err) => log.error({ err }, 'shutdown step failed'));
+      await store.close();
+    }
+  },
+};
+
+async function runStartDemo(
+  store: { client: import('@clickhouse/client').ClickHouseClient; calls: import('../store/calls.js').CallInserter },
+  config: Config,
+  rate: number,
+  signal: AbortSignal,
+  log: pino.Logger,
+): Promise<void> {
+  const { runDemo, storeTarget } = await import('./demo.js');
+  const { fingerprintKey } = await import('../core/index.js');
+  const target = storeTarget(store.calls);
+  const rs = await store.client.query({
+    query: `SELECT sum(calls) AS n FROM ${config.CLICKHOUSE_DATABASE}.calls_1d_v1`,
+    format: 'JSONEachRow',
+  });
+  const [row] = await rs.json<{ n: string | number }>();
+  const now = Date.now();
+  const HOUR = 3_600_000;
+  try {
+    if (Number(row?.n ?? 0) === 0) {
+      log.info('demo: backfilling the last 24 hours');
+      const back = await runDemo(
+        {
+          traffic: { startMs: now - 24 * HOUR, endMs: now, ratePerSec: 2, seed: 11, surgeKeys: 0 },
+          live: false,
+          signal,
+        },
+        target,
+      );
+      log.info({ calls: back.calls }, 'demo: history ready');
+    }
+    // The live run's surge starts 5 minutes in, so the surge and the walls show within minutes.
+    const start = Date.now();
+    const live = {
+      startMs: start,
+      endMs: start + 24 * HOUR,
+      ratePerSec: rate,
+      seed: 12,
+      surgeKeys: 2,
+      surgeStartMs: start + 5 * 60_000,
+      wallStartMs: start + 3 * 60_000,
+    };
+    const { planTraffic } = await import('../core/demo-traffic.js');
+    const plan = planTraffic(live);
+    log.info(
+      { surgeKeys: plan.surgeKeys.map(fingerprintKey), surgeStart: new Date(plan.surgeStartMs).toISOString() },
+      'demo: live traffic running (1310 surge planted)',
+    );
+    await runDemo({ traffic: live, live: true, signal }, target);
+  } catch (err) {
+    if (!signal.aborted) log.error({ err }, 'demo traffic stopped');
+  }
+}
