@@ -124,9 +124,11 @@ interface ResumeState {
   line: number;
 }
 
-const statePath = (file: string) => `${file}.errorscope-ship.json`;
+/** Where an interrupted ship of `file` records how far it got. */
+export const statePath = (file: string) => `${file}.errorscope-ship.json`;
 
-async function fileHead(file: string): Promise<string> {
+/** Identifies a file by its first 64 KiB, so a resumed ship continues the same file, not a rotated one. */
+export async function fileHead(file: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(file, { start: 0, end: 65_535 })) h.update(chunk as Buffer);
   return h.digest('hex');

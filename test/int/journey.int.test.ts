@@ -2,9 +2,10 @@
 // Kafka ingest), `demo` into Kafka and into HTTP, the API showing the planted 1310 surge and quota
 // walls with their reset times, `ship` of a file with bad lines, and a restart that keeps the data.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { fileHead, statePath } from '../../services/cli/ship.js';
 import { tempChdbDir } from '../helpers/chdb.js';
 import { createTopic, describeKafka, fresh, kafkaBrokers, testKafka, waitFor } from '../helpers/kafka.js';
 
@@ -191,6 +192,32 @@ describeKafka('user journey through the real CLI', () => {
     expect(r.stderr).toMatch(/calls\.ndjson:7: .*object/);
     expect(r.stderr).not.toContain('sk-journey-secret-key-0001');
     expected += 5;
+    expect(await totalCalls()).toBe(expected);
+  });
+
+  it('ship: an unreachable destination is a clear error; --resume continues where the run stopped', async () => {
+    const file = join(dir.path, 'big.ndjson');
+    const now = Date.now();
+    const lines = Array.from({ length: 10 }, (_, i) =>
+      JSON.stringify({ ts: now - 30_000 + i, url: 'https://api.z.ai/api/paas/v4/chat/completions', status: 200 }),
+    );
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const down = await runCli(['ship', '--to', 'http', '--url', 'http://127.0.0.1:9', file], env);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('cannot reach errorscope at http://127.0.0.1:9');
+    expect(down.stderr).toContain('--resume');
+
+    // As if an earlier run had delivered the first 4 lines before it was interrupted.
+    const offset = Buffer.byteLength(`${lines.slice(0, 4).join('\n')}\n`);
+    const abs = resolve(file);
+    writeFileSync(statePath(abs), JSON.stringify({ file: abs, head: await fileHead(abs), offset, line: 4 }));
+    const resumed = await runCli(['ship', '--to', 'http', '--resume', '--batch', '3', file], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const summary = JSON.parse(resumed.stdout) as { accepted: number; resumed_from: Record<string, number> };
+    expect(summary.accepted).toBe(6);
+    expect(summary.resumed_from[file]).toBe(4);
+    expect(existsSync(statePath(abs))).toBe(false);
+    expected += 6;
     expect(await totalCalls()).toBe(expected);
   });
 
