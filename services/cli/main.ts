@@ -15,15 +15,27 @@ export interface Command {
   run(args: string[], io: CommandIo): Promise<number>;
 }
 
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  // name: async () => (await import('./name.js')).command,
-  classify: async () => (await import('./classify.js')).command,
-  serve: async () => (await import('./serve.js')).command,
-  migrate: async () => (await import('./migrate.js')).command,
-  ingest: async () => (await import('./ingest.js')).command,
-  start: async () => (await import('./start.js')).command,
-  ship: async () => (await import('./ship.js')).command,
-  demo: async () => (await import('./demo.js')).command,
+// Summaries live here (not in the modules) so `errorscope --help` loads no command.
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  start: {
+    summary: 'migrate, serve the API, ingest over HTTP (and Kafka when configured); --demo for traffic',
+    load: async () => (await import('./start.js')).command,
+  },
+  ingest: { summary: 'the Kafka -> ClickHouse worker', load: async () => (await import('./ingest.js')).command },
+  serve: { summary: 'migrate, then serve the query API', load: async () => (await import('./serve.js')).command },
+  migrate: { summary: 'apply the schema migrations', load: async () => (await import('./migrate.js')).command },
+  classify: {
+    summary: 'classify NDJSON envelopes from stdin or files',
+    load: async () => (await import('./classify.js')).command,
+  },
+  ship: {
+    summary: 'send NDJSON logs to Kafka or the HTTP endpoint',
+    load: async () => (await import('./ship.js')).command,
+  },
+  demo: {
+    summary: 'generate realistic traffic, live or --backfill',
+    load: async () => (await import('./demo.js')).command,
+  },
 };
 
 function usage(): string {
@@ -33,7 +45,7 @@ function usage(): string {
     'usage: errorscope <command> [options]    (errorscope <command> --help for details)',
     '',
     'commands:',
-    ...Object.keys(COMMANDS).map((name) => `  ${name}`),
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
     '',
   ].join('\n');
 }
@@ -50,12 +62,12 @@ export async function main(argv: string[], io?: Partial<CommandIo>): Promise<num
     fullIo.stdout.write(usage());
     return name ? 0 : 2;
   }
-  const load = COMMANDS[name];
-  if (!load) {
+  const entry = COMMANDS[name];
+  if (!entry) {
     fullIo.stderr.write(`errorscope: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
-  const command = await load();
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     fullIo.stdout.write(`${command.help.trimEnd()}\n`);
     return 0;
