@@ -21,7 +21,10 @@ for (const entry of TAXONOMY) {
   }
   const compiled: CompiledEntry = { entry, match: entry.match ? new RegExp(entry.match, 'i') : null, templates };
   let byCode = INDEX.get(entry.provider);
-  if (!byCode) INDEX.set(entry.provider, (byCode = new Map()));
+  if (!byCode) {
+    byCode = new Map();
+    INDEX.set(entry.provider, byCode);
+  }
   const list = byCode.get(entry.code);
   if (list) list.push(compiled);
   else byCode.set(entry.code, [compiled]);

@@ -46,6 +46,7 @@ export function keyIdentity(apiKey: string, keyId: string): string {
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: JSON escapes control characters.
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
+const SECRET_HINT = /[sr]k-|AIza/;
 const GENERIC_SECRET = /\b(?:sk|rk)-[A-Za-z0-9_-]{16,}|\bAIza[0-9A-Za-z_-]{30,}/g;
 
 const escapedCache = new Map<string, string | null>();
@@ -71,7 +72,7 @@ export function scrubSecrets(text: string, rawKeys: readonly string[]): string {
     const escaped = jsonEscaped(k);
     if (escaped !== null && out.includes(escaped)) out = out.split(escaped).join(fingerprintKey(k));
   }
-  if (out.includes('sk-') || out.includes('rk-') || out.includes('AIza')) {
+  if (SECRET_HINT.test(out)) {
     out = out.replace(GENERIC_SECRET, (m) => fingerprintKey(m));
   }
   return out;
