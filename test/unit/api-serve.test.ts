@@ -1,0 +1,49 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, test } from 'vitest';
+import { main } from '../../services/cli/main.js';
+import { parseServeArgs } from '../../services/cli/serve.js';
+import { ConfigError } from '../../services/config.js';
+
+function io(env: Record<string, string>) {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (c) => (stdout += c));
+  err.on('data', (c) => (stderr += c));
+  return { io: { stdin: new PassThrough(), stdout: out, stderr: err, env }, text: () => ({ stdout, stderr }) };
+}
+
+describe('errorscope serve', () => {
+  test.each([
+    [[], {}],
+    [['--host', '0.0.0.0'], { HOST: '0.0.0.0' }],
+    [['--port=9000', '--host=::1'], { PORT: '9000', HOST: '::1' }],
+  ])('parseServeArgs(%j)', (args, want) => expect(parseServeArgs(args)).toEqual(want));
+
+  test.each([[['--nope']], [['--port']], [['--host', '']]])('rejects %j', (args) => {
+    expect(() => parseServeArgs(args)).toThrow(ConfigError);
+  });
+
+  test('--help documents the command', async () => {
+    const t = io({});
+    expect(await main(['serve', '--help'], t.io)).toBe(0);
+    expect(t.text().stdout).toMatch(/usage: errorscope serve/);
+    expect(t.text().stdout).toMatch(/API_TOKENS/);
+  });
+
+  test('refuses a non-loopback HOST without tokens (exit 2, says how to fix), before opening ClickHouse', async () => {
+    const t = io({ HOST: '0.0.0.0', CHDB_PATH: '/nonexistent/never-created' });
+    expect(await main(['serve'], t.io)).toBe(2);
+    expect(t.text().stderr).toMatch(/API_TOKENS is empty.*ALLOW_NO_AUTH=true/);
+  });
+
+  test('bad configuration and bad flags are usage errors', async () => {
+    const a = io({ PORT: 'eighty' });
+    expect(await main(['serve'], a.io)).toBe(2);
+    expect(a.text().stderr).toMatch(/PORT/);
+    const b = io({});
+    expect(await main(['serve', '--bogus'], b.io)).toBe(2);
+    expect(b.text().stderr).toMatch(/unknown option '--bogus'/);
+  });
+});
