@@ -140,6 +140,27 @@ const FAILURES: Failure[] = [
   }),
 ];
 
+/** Per FAILURES entry, the PROVIDERS (0 bigmodel, 1 z.ai, 2 openai, 3 anthropic, 4 gemini, 5 gateway) sending it. */
+const HOMES: number[][] = [
+  [0, 1],
+  [0],
+  [0, 1, 5],
+  [0],
+  [0, 1],
+  [3],
+  [1],
+  [5],
+  [2, 5],
+  [2],
+  [4],
+  [0, 1, 2],
+  [0, 1],
+  [0, 1],
+  [5],
+  [5, 2],
+  [3],
+];
+
 export function generateLines(n: number, seed = 42): string[] {
   const r = mulberry32(seed);
   const keys = Array.from({ length: 64 }, (_, i) => `sk-bench-${i.toString(16).padStart(4, '0')}${'x'.repeat(28)}`);
@@ -165,7 +186,13 @@ export function generateLines(n: number, seed = 42): string[] {
       env.finish_reason = 'stop';
       env.usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
     } else {
-      Object.assign(env, FAILURES[Math.floor(r() * FAILURES.length)]!(r));
+      const k = Math.floor(r() * FAILURES.length);
+      Object.assign(env, FAILURES[k]!(r));
+      const home = HOMES[k]!;
+      // Each failure shape comes from the providers that really send it.
+      const hp = PROVIDERS[home[Math.floor(r() * home.length)]!]!;
+      env.endpoint = hp.endpoint;
+      env.model = hp.models[Math.floor(r() * hp.models.length)];
     }
     lines[i] = JSON.stringify(env);
   }
