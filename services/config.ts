@@ -38,6 +38,8 @@ export const envSchema = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).default('errorscope'),
   INGEST_MAX_MESSAGE_BYTES: z.coerce.number().int().positive().default(1_048_576),
   INGEST_SEGMENT_MAX: z.coerce.number().int().positive().max(500_000).default(20_000),
+  /** Consumer group session timeout: how soon a crashed worker's partitions move to the others. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
 
   // HTTP API
   HOST: z.string().default('127.0.0.1'),

@@ -25,7 +25,8 @@ options:
   --no-migrate             do not apply the schema migrations at start (default: apply, idempotent)
 
 Environment: KAFKA_*, INGEST_MAX_MESSAGE_BYTES (default 1 MiB), INGEST_SEGMENT_MAX (rows per insert,
-default 20000), CLICKHOUSE_URL or CHDB_PATH (embedded engine, default ./data; one process per
+default 20000), KAFKA_SESSION_TIMEOUT_MS (default 30000: how soon a crashed worker's
+partitions move to the others), CLICKHOUSE_URL or CHDB_PATH (embedded engine, default ./data; one process per
 directory), CLICKHOUSE_DATABASE, METRICS_PORT, LOG_LEVEL.
 
 Exit codes: 0 stopped by a signal after committing the batch in flight, 1 runtime failure, 2 usage error.
@@ -120,6 +121,8 @@ export const command: Command = {
           dlqTopic: cfg.KAFKA_DLQ_TOPIC,
           maxMessageBytes: cfg.INGEST_MAX_MESSAGE_BYTES,
           segmentMax: cfg.INGEST_SEGMENT_MAX,
+          sessionTimeout: cfg.KAFKA_SESSION_TIMEOUT_MS,
+          heartbeatInterval: Math.max(500, Math.floor(cfg.KAFKA_SESSION_TIMEOUT_MS / 10)),
         },
       );
       const w = worker;

@@ -64,6 +64,13 @@ export const RETRY: RetryOptions = {
   retries: 8,
 };
 
+const REBALANCE_ERRORS = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'UNKNOWN_MEMBER_ID',
+  'ILLEGAL_GENERATION',
+  'NOT_COORDINATOR',
+]);
+
 export class IngestWorker {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
@@ -216,6 +223,9 @@ export class IngestWorker {
         metrics?.inserted.inc({ topic }, rows.length);
         if (rejected.length > 0) metrics?.deadLettered.inc({ topic }, rejected.length);
         if (seg.recorded) metrics?.replayedSegments.inc({ topic });
+        // kafkajs heartbeats only when asked (rate-limited to heartbeatInterval): a long batch must
+        // not let the session expire. A rebalance announced here ends the batch after this segment.
+        await heartbeat();
       }
       if (plan.stopReason) {
         metrics?.partialWaits.inc({ topic });
@@ -229,6 +239,13 @@ export class IngestWorker {
     } catch (err) {
       // Cached intents may be stale after a failure (e.g. a rebalance): reload them next time.
       this.cache.clear();
+      if (REBALANCE_ERRORS.has((err as { type?: string }).type ?? '')) {
+        log.info(
+          { topic, partition, resumeAt: resolved, reason: (err as Error).message },
+          'rebalance during a batch; the rest is replayed by the next owner',
+        );
+        throw err;
+      }
       metrics?.failures.inc({ topic });
       log.error(
         { err, topic, partition, offsets: [offsets[0], offsets.at(-1)], resumeAt: resolved },
@@ -236,7 +253,5 @@ export class IngestWorker {
       );
       throw err;
     }
-    // Outside the try: a rebalance announced here is kafkajs' business, not a failed batch.
-    await heartbeat();
   }
 }
