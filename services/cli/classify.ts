@@ -73,12 +73,18 @@ export const command: Command = {
           await out.write(text.json);
         }
       } catch (err) {
+        // The reader went away (`| head`): stop quietly, like any Unix filter.
+        if (out.closed) return out.closed.code === 'EPIPE' ? 0 : 1;
         unreadable++;
         await out.flush();
         io.stderr.write(`errorscope classify: ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
       }
     }
-    await out.flush();
+    try {
+      await out.flush();
+    } catch {
+      return out.closed?.code === 'EPIPE' ? 0 : 1;
+    }
     return unreadable > 0 || (strict && invalid > 0) ? 1 : 0;
   },
 };
@@ -167,14 +173,23 @@ function stripCr(b: Buffer): Buffer {
 /** Batches output lines and respects the destination's backpressure. */
 class Output {
   private buf = '';
-  constructor(private readonly dest: NodeJS.WritableStream) {}
+  /** Set when the destination failed (EPIPE when the reader closed the pipe). */
+  closed: NodeJS.ErrnoException | null = null;
+
+  constructor(private readonly dest: NodeJS.WritableStream) {
+    dest.on('error', (err: NodeJS.ErrnoException) => {
+      this.closed = err;
+    });
+  }
 
   async write(line: string): Promise<void> {
+    if (this.closed) throw this.closed;
     this.buf += `${line}\n`;
     if (this.buf.length >= FLUSH_CHARS) await this.flush();
   }
 
   async flush(): Promise<void> {
+    if (this.closed) throw this.closed;
     if (this.buf === '') return;
     const text = this.buf;
     this.buf = '';

@@ -538,6 +538,18 @@ describe('processLine: the CallRecord contract', () => {
     expect(r.record.reset_at).toBe(Date.parse('2026-08-01T02:03:40Z'));
   });
 
+  it('a 2xx body is a failure only when it says so', () => {
+    const ok = processValue(
+      { status: 200, body: { id: 'chatcmpl-1', object: 'chat.completion', choices: [{ finish_reason: 'stop' }] } },
+      { fallbackTs: 0 },
+    );
+    expect(ok.ok && ok.record).toMatchObject({ category: 'ok', code: '200', body: '' });
+    const anthropicOk = processValue({ status: 200, body: { type: 'message', id: 'msg_1' } }, { fallbackTs: 0 });
+    expect(anthropicOk.ok && anthropicOk.record.category).toBe('ok');
+    const relayed = processValue({ status: 200, body: { error: { code: '1113', message: 'x' } } }, { fallbackTs: 0 });
+    expect(relayed.ok && relayed.record).toMatchObject({ category: 'quota', code: '1113', http_status: 200 });
+  });
+
   it('a network failure without status: http_status 0', () => {
     const r = processValue({ error: { code: 'ECONNRESET', message: 'socket hang up' } }, { fallbackTs: 0 });
     expect(r.ok && r.record).toMatchObject({
