@@ -37,7 +37,7 @@ export interface SeriesRow {
   time: number;
   calls: number;
   errors: number;
-  [label: string]: string | number;
+  [label: string]: string | number | null | number[];
 }
 
 export interface SeriesQuery {
@@ -50,7 +50,13 @@ export interface SeriesQuery {
   filters: Filter[];
   /** Most label sets returned (those with the most errors, then calls, over the range). */
   maxSeries: number;
+  /** Add latency_p50/p90/p99 (ms, merged t-digests; null where no call reported a latency). */
+  latency?: boolean;
 }
+
+// The rollups keep a t-digest state per bucket; merging states re-aggregates exactly as stored.
+const LATENCY_SQL = `, arrayMap(x -> if(isNaN(x), NULL, round(x, 1)), quantilesTDigestIfMerge(0.5, 0.9, 0.99)(latency_q)) AS lq,
+  lq[1] AS latency_p50, lq[2] AS latency_p90, lq[3] AS latency_p99`;
 
 /** Non-zero buckets of a series query (zero-filling is done by the caller). */
 export async function querySeries(db: Querier, database: string, q: SeriesQuery): Promise<SeriesRow[]> {
@@ -66,7 +72,7 @@ export async function querySeries(db: Querier, database: string, q: SeriesQuery)
   const sql = `
     SELECT intDiv(toUInt64(toUnixTimestamp(bucket)), {step_s:UInt64}) * {step_s:UInt64} * 1000 AS time,
            ${q.groupBy.length ? `${selectDims(q.groupBy)},` : ''}
-           sum(calls) AS calls, sum(errors) AS errors
+           sum(calls) AS calls, sum(errors) AS errors ${q.latency ? LATENCY_SQL : ''}
     FROM ${table}
     WHERE ${range} ${f.sql} ${topGroups}
     GROUP BY time${q.groupBy.length ? `, ${q.groupBy.join(', ')}` : ''}
@@ -84,19 +90,27 @@ export interface TopRow {
   calls: number;
   errors: number;
   error_rate: number;
-  [label: string]: string | number;
+  [label: string]: string | number | null | (number | null)[];
 }
 
 export async function queryTop(
   db: Querier,
   database: string,
-  q: { resolution: Resolution; start: number; to: number; by: Dimension[]; filters: Filter[]; limit: number },
+  q: {
+    resolution: Resolution;
+    start: number;
+    to: number;
+    by: Dimension[];
+    filters: Filter[];
+    limit: number;
+    latency?: boolean;
+  },
 ): Promise<TopRow[]> {
   const table = `${database}.${ROLLUP[q.resolution]}`;
   const f = filterSql(q.filters);
   const sql = `
     SELECT ${selectDims(q.by)}, sum(calls) AS calls, sum(errors) AS errors,
-           if(calls = 0, 0, errors / calls) AS error_rate
+           if(calls = 0, 0, errors / calls) AS error_rate ${q.latency ? LATENCY_SQL : ''}
     FROM ${table}
     WHERE bucket >= {start:DateTime} AND bucket < {end:DateTime} ${f.sql}
     GROUP BY ${q.by.join(', ')}

@@ -82,13 +82,14 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
         groupBy,
         filters,
         maxSeries: q.max_series ?? 100,
+        latency: q.latency ?? false,
       });
       return {
         resolution: plan.resolution,
         step_ms: plan.step_ms,
         from: plan.start,
         to: range.to,
-        rows: zeroFill(raw, groupBy, bucketStarts(plan, range.to)),
+        rows: zeroFill(raw, groupBy, bucketStarts(plan, range.to), q.latency ?? false),
       };
     },
   );
@@ -116,6 +117,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
         by,
         filters: parseFilters(q),
         limit: q.limit ?? 10,
+        latency: q.latency ?? false,
       });
       return { resolution: plan.resolution, rows };
     },
@@ -307,30 +309,45 @@ function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
 
+type SeriesOut = { time: number; calls: number; errors: number; error_rate: number } & Record<
+  string,
+  string | number | null
+>;
+
+const LATENCY_COLUMNS = ['latency_p50', 'latency_p90', 'latency_p99'] as const;
+
 /**
  * Every label set gets every bucket: Grafana draws gaps as zeros and alerts see numbers. Rows are
- * ordered by time, then by label set in first-seen order.
+ * ordered by time, then by label set in first-seen order. With `latency`, empty buckets have null
+ * quantiles (no call, no latency).
  */
 export function zeroFill(
-  raw: readonly { time: number; calls: number; errors: number; [k: string]: string | number }[],
+  raw: readonly ({ time: number; calls: number; errors: number } & Record<string, unknown>)[],
   groupBy: readonly Dimension[],
   buckets: readonly number[],
-): { time: number; calls: number; errors: number; error_rate: number; [k: string]: string | number }[] {
+  latency = false,
+): SeriesOut[] {
   const groups = new Map<string, Record<string, string | number>>();
-  const cells = new Map<string, { calls: number; errors: number }>();
+  const cells = new Map<string, Record<string, number | null>>();
   for (const r of raw) {
     const labels: Record<string, string | number> = {};
     for (const d of groupBy) labels[d] = r[d] as string | number;
     const gk = JSON.stringify(groupBy.map((d) => labels[d]));
     if (!groups.has(gk)) groups.set(gk, labels);
-    cells.set(`${r.time}|${gk}`, { calls: Number(r.calls), errors: Number(r.errors) });
+    const cell: Record<string, number | null> = { calls: Number(r.calls), errors: Number(r.errors) };
+    if (latency) for (const c of LATENCY_COLUMNS) cell[c] = r[c] === null || r[c] === undefined ? null : Number(r[c]);
+    cells.set(`${r.time}|${gk}`, cell);
   }
   if (groupBy.length === 0 && groups.size === 0) groups.set('[]', {});
-  const out: { time: number; calls: number; errors: number; error_rate: number; [k: string]: string | number }[] = [];
+  const empty: Record<string, number | null> = { calls: 0, errors: 0 };
+  if (latency) for (const c of LATENCY_COLUMNS) empty[c] = null;
+  const out: SeriesOut[] = [];
   for (const time of buckets) {
     for (const [gk, labels] of groups) {
-      const c = cells.get(`${time}|${gk}`) ?? { calls: 0, errors: 0 };
-      out.push({ time, ...labels, calls: c.calls, errors: c.errors, error_rate: c.calls ? c.errors / c.calls : 0 });
+      const c = cells.get(`${time}|${gk}`) ?? empty;
+      const calls = c.calls ?? 0;
+      const errors = c.errors ?? 0;
+      out.push({ time, ...labels, ...c, calls, errors, error_rate: calls ? errors / calls : 0 });
     }
   }
   return out;

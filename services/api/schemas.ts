@@ -26,6 +26,9 @@ export const SeriesQuerystring = Type.Object({
   ...FilterQuery,
   step: str('Bucket width (30s, 1m, 5m, 1h, 1d), rounded up to the resolution. Default: the resolution.'),
   group_by: str(`Label columns of the series, ${dimsDescription}. Empty: one series.`),
+  latency: Type.Optional(
+    Type.Boolean({ default: false, description: 'Add latency_p50/p90/p99 columns (ms; null without calls).' }),
+  ),
   max_series: Type.Optional(
     Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Most label sets (most errors first).' }),
   ),
@@ -35,6 +38,7 @@ export const TopQuerystring = Type.Object({
   ...TimeQuery,
   ...FilterQuery,
   by: Type.String({ description: `Breakdown, ${dimsDescription}.`, default: 'code' }),
+  latency: Type.Optional(Type.Boolean({ default: false, description: 'Add latency_p50/p90/p99 columns (ms).' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 10 })),
 });
 
@@ -108,6 +112,12 @@ const Labels = {
 
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 
+const Latency = {
+  latency_p50: Type.Optional(NullableNumber),
+  latency_p90: Type.Optional(NullableNumber),
+  latency_p99: Type.Optional(NullableNumber),
+};
+
 export const SeriesResponse = Type.Object({
   resolution: Type.Union([Type.Literal('1m'), Type.Literal('1h'), Type.Literal('1d')]),
   step_ms: Type.Integer(),
@@ -120,6 +130,7 @@ export const SeriesResponse = Type.Object({
       calls: Type.Integer(),
       errors: Type.Integer(),
       error_rate: Type.Number({ description: 'errors / calls, 0 when there were no calls.' }),
+      ...Latency,
     }),
   ),
 });
@@ -127,7 +138,7 @@ export const SeriesResponse = Type.Object({
 export const TopResponse = Type.Object({
   resolution: Type.Union([Type.Literal('1m'), Type.Literal('1h'), Type.Literal('1d')]),
   rows: Type.Array(
-    Type.Object({ ...Labels, calls: Type.Integer(), errors: Type.Integer(), error_rate: Type.Number() }),
+    Type.Object({ ...Labels, calls: Type.Integer(), errors: Type.Integer(), error_rate: Type.Number(), ...Latency }),
   ),
 });
 

@@ -185,6 +185,46 @@ describe('top', () => {
   });
 });
 
+describe('latency', () => {
+  const quantile = (xs: number[], q: number) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  };
+
+  test('top by provider with latency: merged t-digest quantiles close to the exact ones', async () => {
+    const { body } = await get('/api/v1/top?by=provider&from=now-6h&latency=true');
+    const start = Math.floor((NOW - 6 * HOUR) / MIN) * MIN;
+    expect(body.rows.length).toBeGreaterThan(0);
+    for (const row of body.rows) {
+      const xs = records
+        .filter((r) => r.provider === row.provider && inRange(r, start, NOW) && r.latency_ms !== null)
+        .map((r) => r.latency_ms as number);
+      const spread = Math.max(...xs) - Math.min(...xs);
+      for (const [col, q] of [
+        ['latency_p50', 0.5],
+        ['latency_p90', 0.9],
+        ['latency_p99', 0.99],
+      ] as const) {
+        expect(Math.abs((row[col] as number) - quantile(xs, q))).toBeLessThanOrEqual(0.05 * spread + 1);
+      }
+      expect(row.latency_p50 as number).toBeLessThanOrEqual(row.latency_p90 as number);
+      expect(row.latency_p90 as number).toBeLessThanOrEqual(row.latency_p99 as number);
+    }
+  });
+
+  test('series with latency: null quantiles where a bucket has no calls', async () => {
+    const k = keys[6]!; // behind a wall since NOW-40m: no calls of code 200 after that
+    const { status, body } = await get(`/api/v1/series?from=now-1h&key=${k.fp}&code=200&latency=true&step=5m`);
+    expect(status, JSON.stringify(body)).toBe(200);
+    for (const row of body.rows) {
+      if (row.calls === 0) expect(row.latency_p50).toBeNull();
+      else expect(typeof row.latency_p50).toBe('number');
+    }
+    expect(body.rows.some((r) => r.calls === 0)).toBe(true);
+    expect(body.rows.some((r) => (r.calls as number) > 0)).toBe(true);
+  });
+});
+
 describe('surges', () => {
   test('1310 by key: the surge keys surge, the long-blocked key does not', async () => {
     const { status, body } = await get('/api/v1/surges?codes=1310&by=key&window=15m&baseline=24h&min_count=5&ratio=3');
