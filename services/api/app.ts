@@ -79,6 +79,12 @@ export function tokenMatcher(tokens: readonly string[]): (presented: string) => 
   };
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return m?.[1] ?? null;
+}
+
 // ClickHouse errors that a request's values can cause (bad casts, limits hit by a huge range).
 const INPUT_ERROR_TYPES = new Set([
   'CANNOT_PARSE_TEXT',
@@ -168,10 +174,11 @@ export async function buildApp(deps: AppDeps) {
     max: config.RATE_LIMIT_PER_MINUTE,
     timeWindow: '1 minute',
     allowList: (req) => isPublicPath(req.url),
-    // Per token when authenticated (a Grafana server is one client), else per address.
+    // Per valid token (a Grafana server is one client), else per address: made-up tokens must not
+    // buy fresh buckets.
     keyGenerator: (req) => {
-      const h = req.headers.authorization;
-      return h ? `t:${digest(h).toString('hex').slice(0, 16)}` : `ip:${req.ip}`;
+      const token = bearerToken(req.headers.authorization);
+      return token && matches(token) ? `t:${digest(token).toString('hex').slice(0, 16)}` : `ip:${req.ip}`;
     },
   });
 
@@ -193,9 +200,8 @@ export async function buildApp(deps: AppDeps) {
   if (config.API_TOKENS.length > 0) {
     app.addHook('onRequest', async (req, reply) => {
       if (isPublicPath(req.url)) return;
-      const h = req.headers.authorization ?? '';
-      const m = /^Bearer\s+(.+)$/i.exec(h);
-      if (!m?.[1] || !matches(m[1].trim())) {
+      const token = bearerToken(req.headers.authorization);
+      if (!token || !matches(token)) {
         reply.header('www-authenticate', 'Bearer');
         return reply.status(401).send({ error: 'Unauthorized', message: 'send Authorization: Bearer <API token>' });
       }

@@ -2,6 +2,7 @@ import { ClickHouseError } from '@clickhouse/client';
 import { describe, expect, test } from 'vitest';
 import {
   ApiConfigError,
+  bearerToken,
   checkAuthPolicy,
   classifyError,
   isLoopback,
@@ -108,6 +109,15 @@ describe('auth policy and tokens', () => {
     expect(m('')).toBe(false);
     expect(tokenMatcher([])('anything')).toBe(false);
   });
+
+  test.each([
+    ['Bearer abc', 'abc'],
+    ['bearer abc ', 'abc'],
+    ['Bearer', null],
+    ['Bearer a b', null],
+    ['Basic abc', null],
+    [undefined, null],
+  ])('bearerToken(%j)', (header, want) => expect(bearerToken(header)).toBe(want));
 
   test.each([
     ['/health', true],
