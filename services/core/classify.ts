@@ -62,6 +62,8 @@ const RELAY_TYPES = new Set(['new_api_error', 'one_api_error', 'upstream_error',
 
 const ZHIPU_FAMILY = new Set(['zhipu', 'zai']);
 const FALLBACK_ORDER = ['zhipu', 'new-api', 'openai', 'anthropic', 'gemini', GENERIC];
+/** 9999-12-31T23:59:59.999Z: the last instant ClickHouse DateTime64 and toISOString both handle. */
+const MAX_INSTANT = 253_402_300_799_999;
 const EMPTY_VARS: Record<string, string> = Object.freeze({}) as Record<string, string>;
 
 function isDigits(s: string): boolean {
@@ -198,6 +200,8 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
   if (vars.next_flush_time !== undefined) resetMs = parseDateTime(vars.next_flush_time, cst);
   if (resetMs === null && message !== '') resetMs = findResetTime(message, cst);
   if (resetMs === null && env.headers) resetMs = resetFromHeaders(env.headers, callTs);
+  // Absurd header values (a retry-after of 1e13 s) must not become an unprintable date.
+  if (resetMs !== null && !(resetMs >= 0 && resetMs <= MAX_INSTANT)) resetMs = null;
 
   const secrets = env.secrets;
   let body = '';

@@ -119,6 +119,7 @@ function str(v: unknown, field: string): string {
   throw new Reject(`${field}: expected a string, got ${Array.isArray(v) ? 'array' : typeof v}`);
 }
 
+const ISO_ANY = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
 const MIN_TS = Date.UTC(1990, 0, 1);
 const MAX_TS = Date.UTC(9999, 11, 31);
 
@@ -130,7 +131,12 @@ function parseTs(v: unknown): number | null {
     t = fastIsoUtc(v);
     if (Number.isNaN(t)) {
       const s = v.trim();
-      t = /^\d+(?:\.\d+)?$/.test(s) ? Number(s) : Date.parse(s);
+      if (/^\d+(?:\.\d+)?$/.test(s)) t = Number(s);
+      else {
+        const iso = ISO_ANY.exec(s);
+        // A zone-less ISO time is UTC here, whatever the server's time zone is.
+        t = Date.parse(iso && iso[1] === undefined ? `${s.replace(' ', 'T')}Z` : s);
+      }
     }
   } else throw new Reject(`ts: expected ISO 8601 string or epoch ms, got ${typeof v}`);
   // Epoch seconds are common in Python loggers; no real ms timestamp is below 1e11 (1973).
@@ -224,9 +230,14 @@ export function normalizeEnvelope(value: unknown): NormalizeResult {
   }
   const e = value as Record<string, unknown>;
   try {
-    const rawUrl = str(e.endpoint, 'endpoint') || str(e.url, 'url');
     const secrets: string[] = [];
+    const rawUrl = str(e.endpoint, 'endpoint') || str(e.url, 'url');
     let apiKey = str(e.api_key, 'api_key');
+    if (apiKey.length > 7 && (apiKey.startsWith('Bearer ') || apiKey.startsWith('bearer '))) {
+      // An Authorization header value: the key is the same with or without the scheme.
+      secrets.push(apiKey);
+      apiKey = apiKey.slice(7).trim();
+    }
     const keyId = str(e.key_id, 'key_id');
     if (apiKey === '' && keyId === '' && rawUrl.includes('key=')) {
       const m = URL_KEY.exec(rawUrl);

@@ -436,6 +436,15 @@ describe('API keys', () => {
     expect(r.record.message).toContain(fingerprintKey(raw));
   });
 
+  it('an Authorization header value fingerprints like the bare key and is scrubbed in both forms', () => {
+    const r = processValue(
+      { status: 401, api_key: `Bearer ${raw}`, body: `bad header Bearer ${raw}` },
+      { fallbackTs: 0 },
+    );
+    expect(r.ok && r.record.key_fp).toBe(fingerprintKey(raw));
+    expect(JSON.stringify(r)).not.toContain(raw);
+  });
+
   it('key_id is used as given, unless it looks like a raw secret', () => {
     const a = processValue({ key_id: 'team-a/key-3', status: 200 }, { fallbackTs: 0 });
     expect(a.ok && a.record.key_fp).toBe('team-a/key-3');
@@ -519,6 +528,8 @@ describe('processLine: the CallRecord contract', () => {
     expect(f(1_750_000_000_123)).toBe(1_750_000_000_123);
     expect(f(1_750_000_000)).toBe(1_750_000_000_000);
     expect(f('2026-08-25T07:41:44+08:00')).toBe(Date.parse('2026-08-24T23:41:44Z'));
+    expect(f('2026-08-25 07:41:44')).toBe(Date.parse('2026-08-25T07:41:44Z'));
+    expect(f('2026-08-25T07:41:44.5Z')).toBe(Date.parse('2026-08-25T07:41:44.500Z'));
   });
 
   it('an error: body is compact JSON truncated to 2048, message to 1024, reset_at epoch ms', () => {

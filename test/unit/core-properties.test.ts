@@ -117,6 +117,15 @@ describe('never throws', () => {
     expect(processLine(`${huge}${' '.repeat(200_000)}`, opts)).toMatchObject({ ok: false });
   });
 
+  it('found by fast-check: absurd retry-after values do not break the reset date', () => {
+    for (const ra of [8638204692466.7, 1e300, -5, '99999999999999999']) {
+      const v = { headers: { 'retry-after': ra }, body: { error: {} } };
+      expect(classifyEnvelope(v).reset_at).toBeNull();
+      const r = processValue(v, opts);
+      expect(r.ok && r.record.reset_at).toBeNull();
+    }
+  });
+
   it('exotic runtime values (BigInt, throwing getters, cycles) are rejected, not thrown', () => {
     const cyclic: Record<string, unknown> = { status: 429 };
     cyclic.body = cyclic;
