@@ -27,6 +27,7 @@ export interface ErrorInfo {
 }
 
 const SDK_PREFIX = /^\s*Error code:\s*(\d{3})\s*(?:,\s*with error text|-)?\s*/i;
+const STATUS_PREFIX = /^[1-5]\d\d\s+[A-Za-z{]/;
 const BRACKET = /^\s*\[(\d{2,6})\]\[([\s\S]*?)\](?:\[([^[\]]*)\])?\s*$/;
 const BRACKET_GREEDY = /^\s*\[(\d{2,6})\]\[([\s\S]*)\]\[([^[\]]*)\]\s*$/;
 const REQUEST_ID_SUFFIX = /\s*\(request id:\s*([^)]*)\)\s*$/i;
@@ -68,6 +69,8 @@ function fromValue(value: unknown, depth: number, info: ErrorInfo): ErrorInfo {
 
 function fromText(text: string, depth: number, info: ErrorInfo): ErrorInfo {
   const t = text.trimStart();
+  // OpenAI/Anthropic Node SDK messages: `429 You exceeded your current quota ...`.
+  if (info.httpHint === null && STATUS_PREFIX.test(t)) info.httpHint = Number(t.slice(0, 3));
   const sdk = SDK_PREFIX.exec(t);
   if (sdk) {
     info.httpHint ??= Number(sdk[1]);
@@ -132,6 +135,15 @@ function fromObject(o: Record<string, unknown>, depth: number, info: ErrorInfo):
   info.requestId ??= s(o.request_id) ?? s(o.requestId) ?? s(o.tid) ?? s(o.trace_id) ?? s(o.id);
   if (typeof err === 'object' && err !== null && !Array.isArray(err)) {
     const e = err as Record<string, unknown>;
+    // SDK error objects wrap the whole body: `{status: 529, error: {type: 'error', error: {...}}}`.
+    const inner = e.error;
+    if (typeof inner === 'object' && inner !== null && !Array.isArray(inner) && depth < 4) {
+      if (info.httpHint === null && typeof o.status === 'number' && Number.isInteger(o.status))
+        info.httpHint = o.status;
+      fromObject(e, depth + 1, info);
+      if (!info.message) pickMessage(o, depth, info);
+      return info;
+    }
     readFields(e, info);
     info.requestId ??= s(e.request_id) ?? s(e.requestId) ?? s(e.tid);
     if (!info.message) {

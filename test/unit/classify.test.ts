@@ -212,6 +212,41 @@ describe('SDK-formatted strings', () => {
     );
   });
 
+  it('Node SDK error objects and messages', () => {
+    check(
+      {
+        error: {
+          status: 529,
+          error: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+          message: '529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}',
+        },
+      },
+      {
+        provider: 'anthropic',
+        code: 'overloaded_error',
+        http_status: 529,
+        category: 'overload',
+        message: 'Overloaded',
+      },
+    );
+    check(
+      { provider: 'openai', error: '429 You exceeded your current quota, please check your plan and billing details.' },
+      { code: '429', http_status: 429, category: 'quota' },
+    );
+    check(
+      {
+        provider: 'openai',
+        error: {
+          status: 429,
+          code: 'rate_limit_exceeded',
+          type: 'requests',
+          message: '429 Rate limit reached for requests',
+        },
+      },
+      { code: 'rate_limit_exceeded', http_status: 429, category: 'rate_limit', known: true },
+    );
+  });
+
   it('a JSON body held in a string', () => {
     check(
       {
