@@ -1,18 +1,8 @@
 // Classifier throughput: JSON.parse alone vs processLine (parse + normalize + classify) over 1M realistic
 // NDJSON envelopes generated in memory with a seeded PRNG (~85% ok calls, errors in every real shape).
 import { processLine } from '../services/core/index.js';
+import { mulberry32 } from '../services/core/prng.js';
 import type { Benchmark } from './run.js';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PROVIDERS = [
   {

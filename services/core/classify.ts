@@ -245,7 +245,7 @@ function detectProvider(info: ErrorInfo | null, business: string | null, code: s
   if (info) {
     const relay = info.relay || (info.type !== null && RELAY_TYPES.has(info.type));
     if (business !== null) return relay ? 'new-api' : 'zhipu';
-    if (relay || variants('new-api', code)?.some((c) => c.entry.code === code && !isDigits(code))) return 'new-api';
+    if (relay || (!isDigits(code) && variants('new-api', code) !== undefined)) return 'new-api';
     if (info.topType === 'error') return 'anthropic';
     if (info.status !== null && info.status === code) return 'gemini';
     if (variants('openai', code)) return 'openai';
