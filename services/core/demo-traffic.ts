@@ -2,6 +2,7 @@
 // the real body shapes): several providers, models, keys and tenants, a daily rhythm, rate-limit
 // bursts, overload episodes, quota walls with reset times, and a 1310 surge on a few keys.
 // Pure: a seeded generator of envelopes in time order; the caller decides where they go.
+import { mulberry32 as prng } from './prng.js';
 import type { Envelope } from './types.js';
 
 export interface TrafficOptions {
@@ -60,18 +61,6 @@ const TOTAL_WEIGHT = ROUTES.reduce((s, r) => s + r.weight, 0);
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-/** mulberry32: tiny, fast, good enough for synthetic traffic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Zhipu/Z.AI write reset times in China Standard Time without a zone. */
 export function formatCst(ms: number): string {
