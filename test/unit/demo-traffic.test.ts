@@ -66,3 +66,39 @@ describe('demo traffic', () => {
     expect(formatCst(Date.UTC(2026, 7, 24, 23, 41, 44))).toBe('2026-08-25 07:41:44');
   });
 });
+
+describe('demo traffic through the classifier', () => {
+  it('classifies every planted episode as what it is, with the planted reset times', async () => {
+    const { processValue } = await import('../../services/core/index.js');
+    const { fingerprintKey } = await import('../../services/core/fingerprint.js');
+    const plan = planTraffic(opts);
+    const byCode = new Map<string, { category: string; resets: Set<number | null>; keys: Set<string> }>();
+    let invalid = 0;
+    for (const e of all()) {
+      const r = processValue(e, { fallbackTs: opts.endMs });
+      if (!r.ok) {
+        invalid++;
+        continue;
+      }
+      const c = byCode.get(r.record.code) ?? { category: r.record.category, resets: new Set(), keys: new Set() };
+      c.resets.add(r.record.reset_at);
+      c.keys.add(r.record.key_fp);
+      byCode.set(r.record.code, c);
+    }
+    expect(invalid).toBe(0);
+    expect(byCode.get('1310')?.category).toBe('quota');
+    expect([...(byCode.get('1310')?.resets ?? [])]).toEqual([plan.surgeResetMs]);
+    expect([...(byCode.get('1310')?.keys ?? [])].sort()).toEqual(plan.surgeKeys.map(fingerprintKey).sort());
+    expect(byCode.get('1308')?.category).toBe('quota');
+    expect(byCode.get('1308')?.resets.has(plan.wallResetMs)).toBe(true);
+    expect(byCode.get('1113')?.category).toBe('quota');
+    expect(byCode.get('1302')?.category).toBe('rate_limit');
+    expect(byCode.get('rate_limit_exceeded')?.category).toBe('rate_limit');
+    expect(byCode.get('1305')?.category).toBe('rate_limit');
+    expect(byCode.get('1312')?.category).toBe('overload');
+    expect(byCode.get('overloaded_error')?.category).toBe('overload');
+    expect(byCode.get('200')?.category).toBe('ok');
+    // Raw demo keys never survive classification.
+    for (const c of byCode.values()) for (const k of c.keys) expect(k.startsWith('sk-')).toBe(false);
+  });
+});
