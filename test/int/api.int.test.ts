@@ -151,6 +151,27 @@ describe('series', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  test('max_series keeps the label sets with the most errors, then calls', async () => {
+    const { body } = await get('/api/v1/series?from=now-3h&group_by=key&max_series=3');
+    const start = Math.floor((NOW - 3 * HOUR) / MIN) * MIN;
+    const totals = new Map<string, { errors: number; calls: number }>();
+    for (const r of records.filter((x) => inRange(x, start, NOW))) {
+      const t = totals.get(r.key_fp) ?? { errors: 0, calls: 0 };
+      t.calls++;
+      if (isError(r)) t.errors++;
+      totals.set(r.key_fp, t);
+    }
+    const top = [...totals.entries()]
+      .sort((a, b) => b[1].errors - a[1].errors || b[1].calls - a[1].calls || (a[0] < b[0] ? -1 : 1))
+      .slice(0, 3)
+      .map(([k]) => k);
+    expect([...new Set(body.rows.map((r) => r.key as string))].sort()).toEqual(top.sort());
+    for (const k of top) {
+      const sum = body.rows.filter((r) => r.key === k).reduce((s, r) => s + (r.calls as number), 0);
+      expect(sum).toBe(totals.get(k)!.calls);
+    }
+  });
+
   test('filters narrow the series (comma lists, All means no filter)', async () => {
     const k = keys[4]!;
     const { body } = await get(`/api/v1/series?from=now-1h&key=${k.fp},fp_nobody&code=1308`);
