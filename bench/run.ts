@@ -9,6 +9,7 @@ export interface Benchmark {
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   classify: async () => (await import('./classify.js')).benchmark,
   api: async () => (await import('./api.js')).benchmark,
+  ingest: async () => (await import('./ingest.js')).benchmark,
 };
 
 async function main(argv: string[]): Promise<number> {

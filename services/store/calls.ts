@@ -22,15 +22,46 @@ export interface CallInserter {
   insertCalls(rows: StoredCall[], token?: string): Promise<void>;
 }
 
+/** Every column of calls_in_v1, in the order the compact rows are written. */
+export const CALL_COLUMNS = [
+  'ts',
+  'provider',
+  'model',
+  'key_fp',
+  'tenant',
+  'endpoint',
+  'http_status',
+  'category',
+  'code',
+  'known',
+  'retryable',
+  'reset_at',
+  'message',
+  'request_id',
+  'stream',
+  'finish_reason',
+  'latency_ms',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'body',
+  'src',
+  'kafka_topic',
+  'kafka_partition',
+  'kafka_offset',
+] as const satisfies readonly (keyof StoredCall)[];
+
 export function clickhouseInserter(client: ClickHouseClient, database: string): CallInserter {
   const table = `${database}.calls_in_v1`;
   return {
     async insertCalls(rows, token) {
       if (rows.length === 0) return;
+      // JSONCompactEachRow (arrays, no repeated keys): the embedded engine parses JSONEachRow ~4x slower.
       await client.insert({
         table,
-        values: rows,
-        format: 'JSONEachRow',
+        values: rows.map((r) => CALL_COLUMNS.map((c) => r[c])),
+        columns: [...CALL_COLUMNS],
+        format: 'JSONCompactEachRow',
         clickhouse_settings: {
           date_time_input_format: 'best_effort',
           deduplicate_blocks_in_dependent_materialized_views: 1,
