@@ -40,6 +40,11 @@ export interface WorkerOptions {
   heartbeatInterval?: number;
   maxBytesPerPartition?: number;
   maxBytes?: number;
+  /**
+   * Partition batches processed at once (kafkajs partitionsConsumedConcurrently). 2 lets one batch be
+   * classified in JavaScript while another is inserted by ClickHouse's own threads.
+   */
+  concurrency?: number;
 }
 
 export interface WorkerDeps {
@@ -137,6 +142,7 @@ export class IngestWorker {
     await this.consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
+      partitionsConsumedConcurrently: this.opts.concurrency ?? 2,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.started = true;
