@@ -82,66 +82,31 @@ export const command: Command = {
       redact: ['api_key', '*.api_key', 'headers.authorization'],
     });
     const { createStoreClient } = await import('../store/clickhouse.js');
-    const { clickhouseInserter } = await import('../store/calls.js');
-    const { clickhouseIntents } = await import('../store/intents.js');
     const { migrate } = await import('../store/migrate.js');
-    const { createKafka, ensureTopic } = await import('../kafka/client.js');
-    const { IngestWorker } = await import('../ingest/worker.js');
-    const { IngestMetrics, serveMetrics } = await import('../ingest/metrics.js');
+    const { launchWorker } = await import('../ingest/launch.js');
 
     const client = await createStoreClient(cfg);
-    let worker: InstanceType<typeof IngestWorker> | null = null;
-    let server: import('node:http').Server | null = null;
+    let launched: Awaited<ReturnType<typeof launchWorker>> | null = null;
     try {
       if (runMigrations) {
         const res = await migrate(client, cfg);
         if (res.applied.length > 0) log.info({ applied: res.applied }, 'schema migrations applied');
       }
-      const kafka = createKafka(cfg, log);
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        await ensureTopic(admin, cfg.KAFKA_DLQ_TOPIC, 1);
-        if (createPartitions > 0) await ensureTopic(admin, cfg.KAFKA_TOPIC, createPartitions);
-      } finally {
-        await admin.disconnect();
-      }
-      const metrics = new IngestMetrics();
-      worker = new IngestWorker(
-        {
-          kafka,
-          inserter: clickhouseInserter(client, cfg.CLICKHOUSE_DATABASE),
-          intents: clickhouseIntents(client, cfg.CLICKHOUSE_DATABASE),
-          log,
-          metrics,
-        },
-        {
-          topic: cfg.KAFKA_TOPIC,
-          groupId: cfg.KAFKA_GROUP_ID,
-          dlqTopic: cfg.KAFKA_DLQ_TOPIC,
-          maxMessageBytes: cfg.INGEST_MAX_MESSAGE_BYTES,
-          segmentMax: cfg.INGEST_SEGMENT_MAX,
-          sessionTimeout: cfg.KAFKA_SESSION_TIMEOUT_MS,
-          heartbeatInterval: Math.max(500, Math.floor(cfg.KAFKA_SESSION_TIMEOUT_MS / 10)),
-        },
-      );
-      const w = worker;
-      const served = await serveMetrics(metrics, { unhealthyReason: () => w.unhealthyReason() }, cfg.METRICS_PORT);
-      server = served.server;
       const signal = new Promise<NodeJS.Signals>((resolve) => {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
       });
-      await worker.start();
+      launched = await launchWorker(cfg, client, log, { createPartitions });
       log.info(
-        { topic: cfg.KAFKA_TOPIC, group: cfg.KAFKA_GROUP_ID, metricsPort: served.port },
+        { topic: cfg.KAFKA_TOPIC, group: cfg.KAFKA_GROUP_ID, metricsPort: launched.metricsPort },
         'ingest worker started',
       );
-      const outcome = await Promise.race([signal, w.fatal]);
+      const outcome = await Promise.race([signal, launched.fatal]);
       if (outcome instanceof Error) throw outcome;
       log.info({ signal: outcome }, 'stopping: finishing and committing the batch in flight');
-      await worker.stop();
-      worker = null;
+      const stopping = launched;
+      launched = null;
+      await stopping.stop();
       log.info('stopped');
       return 0;
     } catch (err) {
@@ -149,8 +114,7 @@ export const command: Command = {
       io.stderr.write(`errorscope ingest: ${err instanceof Error ? err.message : String(err)}\n`);
       return 1;
     } finally {
-      await worker?.stop().catch(() => {});
-      server?.close();
+      await launched?.stop().catch(() => {});
       await client.close();
     }
   },
