@@ -4,6 +4,7 @@
 // query, next to a /health baseline measured in the same run.
 //
 //   npm run build && npm run bench -- api [--days 30] [--keys 200] [--duration 5] [--connections 4]
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -12,6 +13,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import autocannon from 'autocannon';
+import { dailyFactor, poisson } from '../services/core/demo-traffic.js';
+import { mulberry32 as prng } from '../services/core/prng.js';
 import type { Category } from '../services/core/types.js';
 import type { StoredCall } from '../services/store/calls.js';
 import { createStoreClient } from '../services/store/clickhouse.js';
@@ -44,34 +47,6 @@ export interface QueryResult {
 export interface ApiBenchReport {
   dataset: { days: number; keys: number; calls: number; seedSeconds: number; tables: Record<string, number> };
   results: QueryResult[];
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function poisson(rand: () => number, mean: number): number {
-  const limit = Math.exp(-mean);
-  let k = 0;
-  let p = rand();
-  while (p > limit) {
-    k++;
-    p *= rand();
-  }
-  return k;
-}
-
-/** Office hours in UTC+8 with a night floor of 25% of the peak. */
-function dailyFactor(ms: number): number {
-  const hour = ((((ms + 8 * HOUR) % DAY) + DAY) % DAY) / HOUR;
-  return 0.25 + 0.75 * Math.max(0, Math.sin(((hour - 7) / 16) * Math.PI));
 }
 
 interface BenchKey {

@@ -68,12 +68,13 @@ export function formatCst(ms: number): string {
 }
 
 /** Calls follow office hours in UTC+8 with a night floor of 25% of the peak. */
-function dailyFactor(ms: number): number {
+export function dailyFactor(ms: number): number {
   const hour = ((((ms + 8 * HOUR) % (24 * HOUR)) + 24 * HOUR) % (24 * HOUR)) / HOUR;
   return 0.25 + 0.75 * Math.max(0, Math.sin(((hour - 7) / 16) * Math.PI));
 }
 
-function poisson(rand: () => number, mean: number): number {
+/** A Poisson-distributed count with the given mean (normal approximation above 30). */
+export function poisson(rand: () => number, mean: number): number {
   if (mean > 30) return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian(rand)));
   const limit = Math.exp(-mean);
   let k = 0;
