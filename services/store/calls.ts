@@ -1,5 +1,6 @@
 // The one write path into ClickHouse: classified calls go to `calls_in_v1` (Null engine) and the
 // materialized views fan them out to errors_v1, the rollups and unknown_codes_v1.
+import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CallRecord } from '../core/types.js';
 
@@ -51,17 +52,26 @@ export const CALL_COLUMNS = [
   'kafka_offset',
 ] as const satisfies readonly (keyof StoredCall)[];
 
+/** One JSONCompactEachRow line per call, in CALL_COLUMNS order. */
+export function compactRows(rows: readonly StoredCall[]): string {
+  let text = '';
+  for (const r of rows) text += `${JSON.stringify(CALL_COLUMNS.map((c) => r[c]))}\n`;
+  return text;
+}
+
 export function clickhouseInserter(client: ClickHouseClient, database: string): CallInserter {
-  const table = `${database}.calls_in_v1`;
+  const query = `INSERT INTO ${database}.calls_in_v1 (${CALL_COLUMNS.join(', ')}) FORMAT JSONCompactEachRow`;
   return {
     async insertCalls(rows, token) {
       if (rows.length === 0) return;
-      // JSONCompactEachRow (arrays, no repeated keys): the embedded engine parses JSONEachRow ~4x slower.
-      await client.insert({
-        table,
-        values: rows.map((r) => CALL_COLUMNS.map((c) => r[c])),
-        columns: [...CALL_COLUMNS],
-        format: 'JSONCompactEachRow',
+      // The body is built here as one string and sent as ONE chunk through exec: client.insert
+      // streams one chunk per row, which the embedded engine's connection concatenates with an
+      // async iteration per row (about half the insert time, measured). Against a server this is
+      // the same HTTP insert with a raw body. JSONCompactEachRow (arrays, no repeated keys): the
+      // embedded engine parses JSONEachRow ~4x slower.
+      const res = await client.exec({
+        query,
+        values: Readable.from([compactRows(rows)]),
         clickhouse_settings: {
           date_time_input_format: 'best_effort',
           deduplicate_blocks_in_dependent_materialized_views: 1,
@@ -70,6 +80,7 @@ export function clickhouseInserter(client: ClickHouseClient, database: string): 
           ...(token ? { insert_deduplication_token: token } : {}),
         },
       });
+      res.stream.destroy();
     },
   };
 }
