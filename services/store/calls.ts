@@ -52,10 +52,23 @@ export const CALL_COLUMNS = [
   'kafka_offset',
 ] as const satisfies readonly (keyof StoredCall)[];
 
+/**
+ * Epoch ms as decimal seconds ("1700000000.123"): DateTime64(3) reads it exactly with the basic
+ * date_time_input_format, which parses ~20-30% faster than best_effort.
+ */
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
 /** One JSONCompactEachRow line per call, in CALL_COLUMNS order. */
 export function compactRows(rows: readonly StoredCall[]): string {
   let text = '';
-  for (const r of rows) text += `${JSON.stringify(CALL_COLUMNS.map((c) => r[c]))}\n`;
+  for (const r of rows) {
+    const line = CALL_COLUMNS.map((c) =>
+      c === 'ts' ? seconds(r.ts) : c === 'reset_at' ? (r.reset_at === null ? null : seconds(r.reset_at)) : r[c],
+    );
+    text += `${JSON.stringify(line)}\n`;
+  }
   return text;
 }
 
@@ -73,11 +86,13 @@ export function clickhouseInserter(client: ClickHouseClient, database: string): 
         query,
         values: Readable.from([compactRows(rows)]),
         clickhouse_settings: {
-          date_time_input_format: 'best_effort',
+          date_time_input_format: 'basic',
           deduplicate_blocks_in_dependent_materialized_views: 1,
           // A block must stay one block for its token to mean one thing.
           max_insert_block_size: String(Math.max(rows.length, 1_048_576)),
-          ...(token ? { insert_deduplication_token: token } : {}),
+          // Always set, '' when none: the embedded engine applies settings as session SETs, so an
+          // omitted token would reuse the previous insert's and drop this block as a duplicate.
+          insert_deduplication_token: token ?? '',
         },
       });
       res.stream.destroy();

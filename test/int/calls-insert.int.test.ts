@@ -1,0 +1,95 @@
+// The one insert path (clickhouseInserter) against the real embedded engine: what is stored is what
+// was inserted (timestamps to the millisecond, null reset times), and tokens deduplicate only the
+// block they were given to.
+import type { ClickHouseClient } from '@clickhouse/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../services/config.js';
+import { clickhouseInserter, type StoredCall } from '../../services/store/calls.js';
+import { createStoreClient } from '../../services/store/clickhouse.js';
+import { migrate } from '../../services/store/migrate.js';
+import { tempChdbDir } from '../helpers/chdb.js';
+
+const dataDir = tempChdbDir();
+const db = 'calls_insert_test';
+let client: ClickHouseClient;
+
+function call(i: number, ts: number, reset_at: number | null): StoredCall {
+  return {
+    ts,
+    provider: 'zhipu',
+    model: 'glm-4.6',
+    key_fp: `fp_${String(i).padStart(16, '0')}`,
+    tenant: 'acme',
+    endpoint: '/v4/chat/completions',
+    http_status: 429,
+    category: 'rate_limit',
+    code: '1302',
+    known: true,
+    retryable: true,
+    reset_at,
+    message: `msg ${i} "quoted" \\ back\nslash`,
+    request_id: `req-${i}`,
+    stream: false,
+    finish_reason: '',
+    latency_ms: i % 2 === 0 ? null : 100 + i,
+    prompt_tokens: 0,
+    completion_tokens: 0,
+    total_tokens: 0,
+    body: '{"error":{"code":"1302"}}',
+    src: 'http',
+    kafka_topic: '',
+    kafka_partition: -1,
+    kafka_offset: i,
+  };
+}
+
+async function stored(): Promise<{ off: number; ts: number; reset: number | null; message: string }[]> {
+  const rs = await client.query({
+    query: `SELECT kafka_offset AS off, toUnixTimestamp64Milli(ts) AS ts, toUnixTimestamp64Milli(reset_at) AS reset, message
+            FROM ${db}.errors_v1 ORDER BY kafka_offset`,
+    format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  return rs.json();
+}
+
+beforeAll(async () => {
+  client = await createStoreClient(parseConfig({ CHDB_PATH: dataDir.path }));
+  await migrate(client, { CLICKHOUSE_DATABASE: db, RAW_TTL_DAYS: undefined });
+});
+
+afterAll(async () => {
+  await client?.close();
+  dataDir.remove();
+});
+
+describe('clickhouseInserter', () => {
+  it('stores ts and reset_at to the millisecond, null reset_at as NULL', async () => {
+    // Recent times only: errors_v1's 30-day TTL would drop older rows at the next merge.
+    const now = Date.now();
+    const times: [number, number | null][] = [
+      [now - (now % 1000) + 1, null],
+      [now - (now % 1000) + 999, now + 60_123],
+      [now - 86_400_000 - 7, now - 86_400_000 + 10],
+      [now, null],
+      [now - 3_600_000 + 120, now + 3_600_999],
+    ];
+    const rows = times.map(([ts, reset], i) => call(i, ts, reset));
+    await clickhouseInserter(client, db).insertCalls(rows, 'ts-test');
+    const got = await stored();
+    expect(got).toEqual(rows.map((r) => ({ off: r.kafka_offset, ts: r.ts, reset: r.reset_at, message: r.message })));
+  });
+
+  it('a block without a token is not deduplicated against the previous block with a token', async () => {
+    const inserter = clickhouseInserter(client, db);
+    const base = Date.now();
+    await inserter.insertCalls([call(100, base, null)], 'tok-a');
+    // Same token again: dropped.
+    await inserter.insertCalls([call(101, base + 1, null)], 'tok-a');
+    // No token: must land, even right after a tokened insert on the same client.
+    await inserter.insertCalls([call(102, base + 2, null)]);
+    await inserter.insertCalls([call(103, base + 3, null)]);
+    const got = (await stored()).filter((r) => r.off >= 100).map((r) => r.off);
+    expect(got).toEqual([100, 102, 103]);
+  });
+});
