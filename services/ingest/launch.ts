@@ -51,6 +51,8 @@ export async function launchWorker(
       dlqTopic: cfg.KAFKA_DLQ_TOPIC,
       maxMessageBytes: cfg.INGEST_MAX_MESSAGE_BYTES,
       segmentMax: cfg.INGEST_SEGMENT_MAX,
+      maxBytesPerPartition: cfg.INGEST_FETCH_MAX_BYTES_PER_PARTITION,
+      maxBytes: cfg.INGEST_FETCH_MAX_BYTES,
       sessionTimeout: cfg.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatInterval: Math.max(500, Math.floor(cfg.KAFKA_SESSION_TIMEOUT_MS / 10)),
     },

@@ -38,7 +38,9 @@ export interface WorkerOptions {
   retry?: Partial<RetryOptions>;
   sessionTimeout?: number;
   heartbeatInterval?: number;
+  /** INGEST_FETCH_MAX_BYTES_PER_PARTITION */
   maxBytesPerPartition?: number;
+  /** INGEST_FETCH_MAX_BYTES */
   maxBytes?: number;
   /**
    * Partition batches processed at once (kafkajs partitionsConsumedConcurrently). 2 lets one batch be
@@ -101,8 +103,8 @@ export class IngestWorker {
       sessionTimeout: opts.sessionTimeout ?? 30_000,
       heartbeatInterval: opts.heartbeatInterval ?? 3_000,
       rebalanceTimeout: 60_000,
-      maxBytesPerPartition: opts.maxBytesPerPartition ?? 2 * 1024 * 1024,
-      maxBytes: opts.maxBytes ?? 16 * 1024 * 1024,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytes: opts.maxBytes ?? 32 * 1024 * 1024,
       allowAutoTopicCreation: false,
       retry: {
         ...RETRY,
