@@ -57,6 +57,12 @@ export const envSchema = z.object({
     .min(65_536)
     .max(1024 * 1024 * 1024)
     .default(32 * 1024 * 1024),
+  /**
+   * Partition batches the ingest worker processes at once (kafkajs partitionsConsumedConcurrently):
+   * JavaScript classifies some while the engine inserts others. Memory grows with it (each batch
+   * in flight holds its fetch, rows and insert body).
+   */
+  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** Consumer group session timeout: how soon a crashed worker's partitions move to the others. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
 

@@ -53,6 +53,7 @@ export async function launchWorker(
       segmentMax: cfg.INGEST_SEGMENT_MAX,
       maxBytesPerPartition: cfg.INGEST_FETCH_MAX_BYTES_PER_PARTITION,
       maxBytes: cfg.INGEST_FETCH_MAX_BYTES,
+      concurrency: cfg.INGEST_CONCURRENCY,
       sessionTimeout: cfg.KAFKA_SESSION_TIMEOUT_MS,
       heartbeatInterval: Math.max(500, Math.floor(cfg.KAFKA_SESSION_TIMEOUT_MS / 10)),
     },

@@ -43,8 +43,9 @@ export interface WorkerOptions {
   /** INGEST_FETCH_MAX_BYTES */
   maxBytes?: number;
   /**
-   * Partition batches processed at once (kafkajs partitionsConsumedConcurrently). 2 lets one batch be
-   * classified in JavaScript while another is inserted by ClickHouse's own threads.
+   * INGEST_CONCURRENCY: partition batches processed at once (kafkajs partitionsConsumedConcurrently),
+   * so batches are classified in JavaScript while others are inserted by ClickHouse's own threads.
+   * 4 (vs 2) also keeps the engine busy across the end of one fetch and the next.
    */
   concurrency?: number;
 }
@@ -144,7 +145,7 @@ export class IngestWorker {
     await this.consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
-      partitionsConsumedConcurrently: this.opts.concurrency ?? 2,
+      partitionsConsumedConcurrently: this.opts.concurrency ?? 4,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.started = true;
