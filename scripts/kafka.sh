@@ -49,7 +49,12 @@ pid_alive() {
   [[ -f "$PIDFILE" ]] || return 1
   local pid
   pid="$(cat "$PIDFILE")"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  # A pid file left by a killed broker may name a zombie, or a recycled pid of some other process:
+  # only a live kafka.Kafka process counts.
+  [[ -r "/proc/$pid/stat" ]] || return 0
+  [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'
 }
 
 fetch() {
@@ -159,7 +164,10 @@ start() {
     return 0
   fi
   if ! pid_alive && port_open "$PORT"; then
-    die "port $PORT is taken by another process; set KAFKA_PORT or KAFKA_BROKERS"
+    # A broker killed a moment ago may still hold its socket: give the port a few seconds to free.
+    local wait_until=$((SECONDS + 10))
+    while port_open "$PORT" && ((SECONDS < wait_until)); do sleep 0.5; done
+    port_open "$PORT" && die "port $PORT is taken by another process; set KAFKA_PORT or KAFKA_BROKERS"
   fi
   need_java
   fetch
