@@ -179,7 +179,8 @@ async function runStartDemo(
       log.info('demo: backfilling the last 24 hours');
       const back = await runDemo(
         {
-          traffic: { startMs: now - 24 * HOUR, endMs: now, ratePerSec: 2, seed: 11, surgeKeys: 0 },
+          // The day ends with the 1310 surge (last 30 min) and the 1308/1113 walls (last 90 min) under way.
+          traffic: { startMs: now - 24 * HOUR, endMs: now, ratePerSec: 2, seed: 11, surgeKeys: 2 },
           live: false,
           signal,
         },
@@ -187,7 +188,8 @@ async function runStartDemo(
       );
       log.info({ calls: back.calls }, 'demo: history ready');
     }
-    // The live run's surge starts 5 minutes in, so the surge and the walls show within minutes.
+    // The live run keeps the same keys surging and walled from its first second, so the API shows them
+    // at once (and after a restart, which skips the backfill).
     const start = Date.now();
     const live = {
       startMs: start,
@@ -195,8 +197,8 @@ async function runStartDemo(
       ratePerSec: rate,
       seed: 12,
       surgeKeys: 2,
-      surgeStartMs: start + 5 * 60_000,
-      wallStartMs: start + 3 * 60_000,
+      surgeStartMs: start,
+      wallStartMs: start,
     };
     const { planTraffic } = await import('../core/demo-traffic.js');
     const plan = planTraffic(live);
