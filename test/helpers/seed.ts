@@ -2,10 +2,12 @@
 // a 1310 surge on chosen keys, quota walls with reset times, unknown codes) -> processLine ->
 // clickhouseInserter(...).insertCalls, into a fresh embedded ClickHouse with the migrations applied.
 // Shared by the API tests and the Grafana dashboard tests: keep this API stable.
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { formatCst } from '../../services/core/demo-traffic.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { processLine } from '../../services/core/index.js';
 import type { CallRecord, Envelope } from '../../services/core/types.js';
@@ -14,7 +16,6 @@ import { createStoreClient } from '../../services/store/clickhouse.js';
 import { migrate } from '../../services/store/migrate.js';
 
 const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 
 export interface SeedKey {
   index: number;
@@ -84,9 +85,8 @@ export interface Seeded {
 }
 
 /** Zhipu and Z.AI write reset times in China Standard Time without a zone. */
-export function formatCst(ms: number): string {
-  return new Date(ms + 8 * HOUR).toISOString().slice(0, 19).replace('T', ' ');
-}
+/** Re-exported: the seed helper's API includes it (Zhipu's reset-time format). */
+export { formatCst };
 
 function wallBody(code: WallCode, resetMs: number | null, requestId: string): { status: number; body: unknown } {
   switch (code) {
