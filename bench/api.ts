@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import autocannon from 'autocannon';
 import { dailyFactor, poisson } from '../services/core/demo-traffic.js';
+import { classifyEnvelope } from '../services/core/index.js';
 import { mulberry32 as prng } from '../services/core/prng.js';
-import type { Category } from '../services/core/types.js';
 import type { StoredCall } from '../services/store/calls.js';
 import { createStoreClient } from '../services/store/clickhouse.js';
 import { migrate } from '../services/store/migrate.js';
@@ -49,12 +49,18 @@ export interface ApiBenchReport {
   results: QueryResult[];
 }
 
+interface BenchError {
+  code: string;
+  http: number;
+  message: string;
+}
+
 interface BenchKey {
   fp: string;
   tenant: string;
   provider: string;
   model: string;
-  errors: { code: string; category: Category; http: number; retryable: boolean; message: string }[];
+  errors: BenchError[];
 }
 
 const PROVIDERS: Omit<BenchKey, 'fp' | 'tenant'>[] = [
@@ -64,19 +70,15 @@ const PROVIDERS: Omit<BenchKey, 'fp' | 'tenant'>[] = [
     errors: [
       {
         code: '1302',
-        category: 'rate_limit',
         http: 429,
-        retryable: true,
         message: 'High concurrency usage of this API',
       },
       {
         code: '1305',
-        category: 'overload',
         http: 429,
-        retryable: true,
         message: 'The service may be temporarily overloaded',
       },
-      { code: '500', category: 'server_error', http: 500, retryable: true, message: 'Internal Error' },
+      { code: '500', http: 500, message: 'Internal Error' },
     ],
   },
   {
@@ -85,16 +87,12 @@ const PROVIDERS: Omit<BenchKey, 'fp' | 'tenant'>[] = [
     errors: [
       {
         code: '1302',
-        category: 'rate_limit',
         http: 429,
-        retryable: true,
         message: 'High concurrency usage of this API',
       },
       {
         code: '1305',
-        category: 'overload',
         http: 529,
-        retryable: true,
         message: 'The service may be temporarily overloaded',
       },
     ],
@@ -105,23 +103,17 @@ const PROVIDERS: Omit<BenchKey, 'fp' | 'tenant'>[] = [
     errors: [
       {
         code: 'rate_limit_exceeded',
-        category: 'rate_limit',
         http: 429,
-        retryable: true,
         message: 'Rate limit reached',
       },
       {
         code: 'context_length_exceeded',
-        category: 'context_length',
         http: 400,
-        retryable: false,
         message: 'maximum context length',
       },
       {
         code: 'server_error',
-        category: 'server_error',
         http: 500,
-        retryable: true,
         message: 'The server had an error',
       },
     ],
@@ -129,7 +121,7 @@ const PROVIDERS: Omit<BenchKey, 'fp' | 'tenant'>[] = [
   {
     provider: 'anthropic',
     model: 'claude-sonnet-4-5',
-    errors: [{ code: 'overloaded_error', category: 'overload', http: 529, retryable: true, message: 'Overloaded' }],
+    errors: [{ code: 'overloaded_error', http: 529, message: 'Overloaded' }],
   },
   {
     provider: 'gemini',
@@ -137,9 +129,7 @@ const PROVIDERS: Omit<BenchKey, 'fp' | 'tenant'>[] = [
     errors: [
       {
         code: 'RESOURCE_EXHAUSTED',
-        category: 'rate_limit',
         http: 429,
-        retryable: true,
         message: 'Resource has been exhausted',
       },
     ],
@@ -188,15 +178,26 @@ function record(k: BenchKey, ts: number, rand: () => number): StoredCall {
   };
 }
 
-function failed(
-  r: StoredCall,
-  e: { code: string; category: Category; http: number; retryable: boolean; message: string },
-  resetAt: number | null,
-) {
+const verdicts = new Map<string, { category: StoredCall['category']; retryable: boolean }>();
+
+/** What the classifier says of this error (cached per provider, code and status): the dataset cannot disagree with it. */
+function verdict(provider: string, e: BenchError): { category: StoredCall['category']; retryable: boolean } {
+  const k = `${provider}|${e.code}|${e.http}`;
+  let v = verdicts.get(k);
+  if (!v) {
+    const c = classifyEnvelope({ provider, status: e.http, body: { error: { code: e.code, message: e.message } } });
+    v = { category: c.category, retryable: c.retryable };
+    verdicts.set(k, v);
+  }
+  return v;
+}
+
+function failed(r: StoredCall, e: BenchError, resetAt: number | null) {
+  const known = verdict(r.provider, e);
   r.http_status = e.http;
-  r.category = e.category;
+  r.category = known.category;
   r.code = e.code;
-  r.retryable = e.retryable;
+  r.retryable = known.retryable;
   r.message = e.message;
   r.reset_at = resetAt;
   r.finish_reason = '';
@@ -231,17 +232,9 @@ export function* benchRecords(startMs: number, endMs: number, nKeys: number, blo
         if (ts >= endMs) continue;
         const r = record(k, ts, rand);
         if (wall && ts >= wall.from) {
-          failed(
-            r,
-            { code: wall.code, category: 'quota', http: 429, retryable: false, message: `limit ${wall.code}` },
-            wall.reset,
-          );
+          failed(r, { code: wall.code, http: 429, message: `limit ${wall.code}` }, wall.reset);
         } else if (surge.has(k.fp) && minute >= endMs - 30 * MIN && rand() < 0.8) {
-          failed(
-            r,
-            { code: '1310', category: 'quota', http: 429, retryable: false, message: 'Weekly/Monthly Limit Exhausted' },
-            surgeReset,
-          );
+          failed(r, { code: '1310', http: 429, message: 'Weekly/Monthly Limit Exhausted' }, surgeReset);
         } else if (rand() < 0.07) {
           failed(r, k.errors[Math.floor(rand() * k.errors.length)]!, null);
         }
