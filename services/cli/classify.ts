@@ -112,7 +112,7 @@ function classifyLine(line: Uint8Array | typeof OVERSIZE, maxBytes: number): { j
       }),
     };
   }
-  const c = toClassification(a.verdict);
+  const c = toClassification(a.verdict, a.notes);
   return {
     invalid: false,
     json: JSON.stringify({
@@ -128,6 +128,7 @@ function classifyLine(line: Uint8Array | typeof OVERSIZE, maxBytes: number): { j
       key_fp: a.record.key_fp || null,
       model: a.record.model || null,
       vars: c.vars,
+      ...(c.notes ? { notes: c.notes } : {}),
     }),
   };
 }

@@ -1,13 +1,15 @@
 // The classifier: structured fields first (one Map lookup per candidate provider), message regexes only to
 // pick among variants, to extract template variables, or for codes the taxonomy does not know.
 import { type CompiledEntry, pickVariant, variants } from './catalog.js';
-import { type ErrorInfo, extractError } from './extract.js';
+import { type ErrorInfo, extractError, isGenericCode, SDK_CLASSES } from './extract.js';
 import { scrubSecrets } from './fingerprint.js';
+import { meaningOf, meaningOfType, periodOf, relativeDelayMs } from './meaning.js';
 import type { NormalizedEnvelope } from './normalize.js';
+import { PARENT } from './providers.js';
+import { statusIn } from './scan.js';
 import { GENERIC } from './taxonomy.js';
 import {
   applyTemplate,
-  categoryFromMessage,
   findResetTime,
   parseDateTime,
   parseDuration,
@@ -47,17 +49,11 @@ const FAILING_FINISH = new Map<string, string>([
   ['error', ''],
 ]);
 
-/** error.type values that name the relay, not the failure. */
-const WRAPPER_TYPES = new Set([
-  'error',
-  'new_api_error',
-  'one_api_error',
-  'upstream_error',
-  'shell_api_error',
-  'openai_error',
-  'bad_response_status_code',
-  'do_request_failed',
-]);
+/** A type that is no code at all: the generic `error` and client-SDK class names. */
+function isWrapperType(type: string): boolean {
+  return type === 'error' || SDK_CLASSES.has(type);
+}
+
 const RELAY_TYPES = new Set(['new_api_error', 'one_api_error', 'upstream_error', 'shell_api_error']);
 
 const ZHIPU_FAMILY = new Set(['zhipu', 'zai']);
@@ -91,38 +87,94 @@ function okVerdict(env: NormalizedEnvelope): Verdict {
   };
 }
 
-/** A 2xx (or status-less) response body counts as a failure only when it says so. */
+/** A 2xx (or status-less) response body counts as a failure only when it says so in its structure. */
 function bodySaysError(info: ErrorInfo): boolean {
-  const sample = info.sample;
-  if (typeof sample === 'object' && sample !== null && !Array.isArray(sample)) {
-    const e = (sample as Record<string, unknown>).error;
-    if (e !== undefined && e !== null && e !== '' && e !== false) return true;
-  }
-  if (info.topType === 'error' || info.bracketCode !== null || info.status !== null) return true;
-  if (info.code !== null && info.code !== '0' && info.code !== '200' && info.message !== '') return true;
-  return typeof sample === 'string' && info.httpHint !== null;
+  if (info.failed || info.inband !== null || info.bracketCode !== null || info.status !== null) return true;
+  if (info.topType !== null) return true;
+  if (info.code !== null && info.message !== '') return true;
+  if (info.type !== null && info.message !== '' && !info.success) return true;
+  if (info.httpHint !== null && info.httpHint >= 400) return true;
+  return info.errno !== null || (info.exception !== null && !info.success);
+}
+
+/** A call with no status and no error: a completion, token usage or a normal finish says it succeeded. */
+function envelopeSucceeded(env: NormalizedEnvelope): boolean {
+  return (
+    env.totalTokens > 0 ||
+    env.completionTokens > 0 ||
+    (env.finishReason !== '' && !FAILING_FINISH.has(env.finishReason))
+  );
 }
 
 export function classifyNormalized(env: NormalizedEnvelope, callTs: number): Verdict {
   const status = env.status;
-  const statusOk = status === null || (status >= 200 && status < 300);
+  const is2xx = status !== null && status >= 200 && status < 300;
   const failingFinish = env.finishReason !== '' && FAILING_FINISH.has(env.finishReason);
-  if (statusOk && !failingFinish && !env.hasErrorField && env.error === undefined) return okVerdict(env);
-  const info = env.error === undefined ? null : extractError(env.error);
-  if (statusOk && !failingFinish && !env.hasErrorField && (info === null || !bodySaysError(info))) {
-    return okVerdict(env);
-  }
-  return classifyFailure(env, info, failingFinish, callTs);
+  if (status !== null && !is2xx) return classifyFailure(env, errorInfo(env), failingFinish, callTs);
+  if (failingFinish) return classifyFailure(env, errorInfo(env), true, callTs);
+  const info = errorInfo(env);
+  if (info !== null && (env.hasErrorField || bodySaysError(info))) return classifyFailure(env, info, false, callTs);
+  if (is2xx) return okVerdict(env);
+  // No status: `ok` needs a positive success signal; an unexplained text is a failure; nothing is unknown.
+  if (info?.success) return okVerdict(env);
+  if (info === null && envelopeSucceeded(env)) return okVerdict(env);
+  if (info !== null && (info.message !== '' || info.context !== '')) return classifyFailure(env, info, false, callTs);
+  return unknownVerdict(env);
+}
+
+function errorInfo(env: NormalizedEnvelope): ErrorInfo | null {
+  return env.error === undefined ? null : extractError(env.error);
+}
+
+function unknownVerdict(env: NormalizedEnvelope): Verdict {
+  return {
+    category: 'unknown',
+    code: '',
+    httpStatus: null,
+    provider: env.provider || 'unknown',
+    retryable: false,
+    resetMs: null,
+    known: false,
+    message: '',
+    requestId: env.requestId,
+    vars: EMPTY_VARS,
+    body: '',
+  };
+}
+
+/** A relative `try again in N` is a reset time only where waiting is the remedy. */
+const WAITING_HELPS = new Set<Category>(['quota', 'rate_limit', 'overload', 'server_error', 'timeout', 'unknown']);
+
+/** Categories a message states precisely enough to override a status or a generic code. */
+const STRONG = new Set<Category>(['quota', 'rate_limit', 'overload', 'context_length', 'content_policy', 'account']);
+/** Categories a status or generic code gives without saying much. */
+const WEAK = new Set<Category>(['invalid_request', 'server_error', 'unknown']);
+
+/** What a message says that is too vague to overrule a status (`invalid ...`, `connection ...`). */
+const VAGUE = new Set<Category>(['invalid_request', 'server_error', 'network', 'timeout']);
+
+/**
+ * Structure says `primary`, the message says `stated`: the more specific wins. A bare HTTP status says
+ * little, so any precise message overrules it; a code's own meaning yields only to a strong message.
+ */
+function combine(primary: Category | null, stated: Category | null, bareStatus: boolean): Category | null {
+  if (primary === null) return stated;
+  if (stated === null || stated === primary) return primary;
+  if (STRONG.has(stated) || WEAK.has(primary)) return stated;
+  if (bareStatus && !VAGUE.has(stated)) return stated;
+  return primary;
 }
 
 function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failingFinish: boolean, callTs: number) {
-  let httpStatus = env.status ?? info?.httpHint ?? null;
+  const envStatus = env.status;
+  let httpStatus = envStatus ?? info?.httpHint ?? null;
   const message = info?.message ?? '';
   let provider = env.provider;
 
-  // 1. The provider's code: business code wherever it appears, else code string, else type/status, else
-  //    finish_reason, else the HTTP status.
+  // 1. The provider's code: business code wherever it appears, else code string, else type/status word or a
+  //    provider-side exception name, else a failing finish reason, else the HTTP status, else an errno.
   let business: string | null = null;
+  let familyCode = false;
   let code: string | null = null;
   let byStatus = false;
   if (info) {
@@ -130,64 +182,125 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
     if (info.bracketCode !== null) business = info.bracketCode;
     else if (c !== null && isDigits(c)) {
       const n = Number(c);
-      if (n >= 1000 || (n === 500 && (ZHIPU_FAMILY.has(provider) || provider === ''))) business = c;
-      else if (n >= 100 && n <= 599 && httpStatus === null) httpStatus = n;
+      if (
+        n >= 400 &&
+        n <= 599 &&
+        (httpStatus === null || httpStatus === n) &&
+        !(n === 500 && ZHIPU_FAMILY.has(provider))
+      ) {
+        // An HTTP error status written in the code field.
+        httpStatus ??= n;
+      } else business = c;
     }
-    if (business === null && info.type !== null && isDigits(info.type)) business = info.type;
+    if (business === null && info.type !== null && isDigits(info.type) && Number(info.type) >= 1000)
+      business = info.type;
     if (business !== null) code = business;
     else if (c !== null && !isDigits(c) && c.length <= 128) code = c;
-    else if (info.status !== null && info.status.length <= 128) code = info.status;
-    else if (info.type !== null && !WRAPPER_TYPES.has(info.type) && info.type.length <= 128) code = info.type;
+    else if (info.reason !== null) code = info.reason;
+    else if (info.status !== null && info.status.length <= 128) {
+      // An error type or status word names a family (`rate_limit_error`): a plain message may refine it.
+      code = info.status;
+      familyCode = true;
+    } else if (info.type !== null && !isWrapperType(info.type) && !isDigits(info.type) && info.type.length <= 128) {
+      code = info.type;
+      familyCode = true;
+    } else if (info.exception !== null && !SDK_CLASSES.has(info.exception) && info.exception.length <= 128)
+      code = info.exception;
   }
   if (code === null && failingFinish) code = env.finishReason;
-  if (code === null) {
+  if (code === null && info?.inband) code = info.inband;
+  if (code === null && httpStatus !== null) {
     byStatus = true;
-    code = httpStatus === null ? '0' : String(httpStatus);
+    code = String(httpStatus);
   }
+  if (code === null) code = info?.errno ?? '';
 
   // 2. Provider when the envelope did not say (host unknown): body shape and code ranges.
   if (provider === '') provider = detectProvider(info, business, code, failingFinish ? env.finishReason : '');
 
   // 3. One Map lookup per provider of the chain; variants are told apart by the message.
-  const chain = byStatus ? [provider, GENERIC] : fallbackChain(provider);
+  const text = info === null ? '' : info.context === '' ? message : `${message} ${info.context}`;
+  const chain =
+    byStatus || (business !== null && !ZHIPU_CODES_OK(provider)) ? ownChain(provider) : fallbackChain(provider);
   let selected: CompiledEntry | null = null;
-  for (const p of chain) {
-    const list = variants(p, code);
-    if (list) {
-      selected = pickVariant(list, message);
-      if (selected) break;
+  if (code !== '') {
+    for (const p of chain) {
+      const list = variants(p, code);
+      if (list) {
+        selected = pickVariant(list, text);
+        if (selected) break;
+      }
     }
   }
 
+  // 4. Category: a specific code decides; a bare status or a generic code is refined by what the message states.
+  // What the message states: its words, else a status it names (`Request failed with status code 429`).
+  const prose = text === '' ? '' : withoutSdkClasses(text);
+  let stated = prose === '' ? null : meaningOf(prose);
+  if (stated === null && prose !== '') {
+    const named = statusIn(prose);
+    if (named !== null && named >= 400 && String(named) !== code)
+      stated = statusRow('', named, prose)?.entry.category ?? null;
+  }
+  // A code from a table the host did not confirm (a Zhipu-range number from an unknown host) is a guess.
+  const guessed = business !== null && env.provider === '' && !info?.relay && info?.bracketCode === null;
   let category: Category;
   let retryable: boolean;
-  const known = selected !== null;
-  if (selected) {
+  let known = selected !== null;
+  if (
+    selected &&
+    ((!byStatus && !isGenericCode(code)) || (selected.match !== null && selected.entry.provider !== GENERIC))
+  ) {
+    // A specific code, or a variant the taxonomy picked by its message.
     category = selected.entry.category;
     retryable = selected.entry.retryable;
-    httpStatus ??= env.status;
+    if ((familyCode || guessed) && stated !== null && stated !== category && STRONG.has(stated)) {
+      category = stated;
+      retryable = retryableByDefault(category);
+    }
   } else {
-    // Unknown code: kept as it is; category from the message, else from the HTTP status.
-    const fromMessage = message === '' ? null : categoryFromMessage(message);
-    const statusRows = httpStatus === null ? undefined : variants(GENERIC, String(httpStatus));
-    const statusEntry = statusRows ? pickVariant(statusRows, message) : null;
-    category =
-      fromMessage ??
-      statusEntry?.entry.category ??
-      (httpStatus !== null && httpStatus >= 500
-        ? 'server_error'
-        : httpStatus !== null && httpStatus >= 400
-          ? 'invalid_request'
-          : httpStatus === null && info !== null
-            ? 'network'
-            : 'unknown');
-    retryable =
-      statusEntry && statusEntry.entry.category === category
-        ? statusEntry.entry.retryable
-        : retryableByDefault(category);
+    const statusEntry = selected ?? statusRow(provider, httpStatus, text);
+    // A relay's type (`new_api_error`) is explained by the relay's own status table.
+    if (statusEntry !== null && statusEntry.entry.provider !== GENERIC && isGenericCode(code)) known = true;
+    if (statusEntry !== null && statusEntry.match !== null && statusEntry.entry.provider !== GENERIC) {
+      // The status table's own variant for this message (`429` + `quota|balance`).
+      category = statusEntry.entry.category;
+      retryable = statusEntry.entry.retryable;
+    } else {
+      // An unknown specific code names its own meaning (`ThrottlingException`, `exceed_context_size_error`).
+      const ownWords = !byStatus && code !== '' && !isDigits(code) && !isGenericCode(code) ? meaningOfType(code) : null;
+      const fromStructure =
+        ownWords ??
+        statusEntry?.entry.category ??
+        (info?.exception ? meaningOfType(info.exception) : null) ??
+        (httpStatus !== null && httpStatus >= 500
+          ? 'server_error'
+          : httpStatus !== null && httpStatus >= 400
+            ? 'invalid_request'
+            : null);
+      category = combine(fromStructure, stated, ownWords === null) ?? 'unknown';
+      retryable =
+        statusEntry && statusEntry.entry.category === category
+          ? statusEntry.entry.retryable
+          : retryableByDefault(category);
+    }
   }
+  // The period decides quota vs rate_limit, whatever the provider calls it; without one, a bare "quota"
+  // word does not turn a throttle (429, a rate-limit code) into a wall.
+  if ((category === 'quota' || category === 'rate_limit') && prose !== '') {
+    const byPeriod = periodOf(prose);
+    if (byPeriod === null && category === 'quota' && stated === 'quota' && throttleSays(selected, httpStatus)) {
+      category = 'rate_limit';
+      retryable = true;
+    }
+    if (byPeriod !== null && byPeriod !== category) {
+      category = byPeriod;
+      retryable = retryableByDefault(category);
+    }
+  }
+  if (selected) httpStatus ??= envStatus;
 
-  // 4. Variables and reset time (regexes only for errors that carry text).
+  // 5. Variables and reset time (regexes only for errors that carry text).
   let vars: Record<string, string> = EMPTY_VARS;
   if (selected && selected.templates.length > 0 && message !== '') {
     vars = {};
@@ -198,7 +311,12 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
     ZHIPU_FAMILY.has(provider) || business !== null || (selected !== null && ZHIPU_FAMILY.has(selected.entry.provider));
   let resetMs: number | null = null;
   if (vars.next_flush_time !== undefined) resetMs = parseDateTime(vars.next_flush_time, cst);
-  if (resetMs === null && message !== '') resetMs = findResetTime(message, cst);
+  if (resetMs === null && text !== '') resetMs = findResetTime(text, cst);
+  if (resetMs === null && text !== '' && WAITING_HELPS.has(category)) {
+    const d = relativeDelayMs(text);
+    if (d !== null) resetMs = callTs + d;
+  }
+  if (resetMs === null && info?.retryDelayMs != null) resetMs = callTs + info.retryDelayMs;
   if (resetMs === null && env.headers) resetMs = resetFromHeaders(env.headers, callTs);
   // Absurd header values (a retry-after of 1e13 s) must not become an unprintable date.
   if (resetMs !== null && !(resetMs >= 0 && resetMs <= MAX_INSTANT)) resetMs = null;
@@ -231,20 +349,76 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
   } satisfies Verdict;
 }
 
+/** A rate-limit code, or a 429 with no code, says "throttle". */
+function throttleSays(selected: CompiledEntry | null, httpStatus: number | null): boolean {
+  if (selected !== null && selected.match === null) return selected.entry.category === 'rate_limit';
+  return httpStatus === 429;
+}
+
+const SDK_CLASS_WORDS = new RegExp(
+  `\\b(?:[\\w]+\\.)*(?:${[...SDK_CLASSES].filter((c) => c.length > 6).join('|')})\\b`,
+  'g',
+);
+
+/** The text without client-SDK class names (`litellm.RateLimitError` says nothing of the provider's error). */
+function withoutSdkClasses(text: string): string {
+  return text.includes('Error') || text.includes('Exception') ? text.replace(SDK_CLASS_WORDS, ' ') : text;
+}
+
+/** The status table row (provider's own, else generic) for an HTTP status, variant picked by the text. */
+function statusRow(provider: string, httpStatus: number | null, text: string): CompiledEntry | null {
+  // A failure reported with a 2xx (in-band) says nothing by its status.
+  if (httpStatus === null || httpStatus < 300) return null;
+  const s = String(httpStatus);
+  for (const p of ownChain(provider)) {
+    const rows = variants(p, s);
+    if (rows) {
+      const picked = pickVariant(rows, text);
+      if (picked) return picked;
+    }
+  }
+  return null;
+}
+
+/** Providers whose numeric business codes are Zhipu's (the family itself, relays, and unknown hosts). */
+function ZHIPU_CODES_OK(provider: string): boolean {
+  return provider === '' || provider === 'unknown' || ZHIPU_FAMILY.has(provider) || provider === 'new-api';
+}
+
+const ownChains = new Map<string, readonly string[]>();
+/** A provider's own rows, its parent's (OpenAI-compatible APIs), then the generic rows. */
+function ownChain(provider: string): readonly string[] {
+  let c = ownChains.get(provider);
+  if (c === undefined) {
+    const parent = PARENT[provider];
+    c = parent ? [provider, parent, GENERIC] : [provider, GENERIC];
+    if (ownChains.size < 1000) ownChains.set(provider, c);
+  }
+  return c;
+}
+
 const chains = new Map<string, readonly string[]>();
 function fallbackChain(provider: string): readonly string[] {
   let c = chains.get(provider);
   if (c === undefined) {
-    c = [provider, ...FALLBACK_ORDER.filter((p) => p !== provider)];
+    const parent = PARENT[provider];
+    const head = parent ? [provider, parent] : [provider];
+    c = [...head, ...FALLBACK_ORDER.filter((p) => !head.includes(p))];
     if (chains.size < 1000) chains.set(provider, c);
   }
   return c;
 }
 
+/** Zhipu/Z.AI business codes: 500 and 1000-1399 (the documented table and the codes added since). */
+function isZhipuCode(code: string): boolean {
+  const n = Number(code);
+  return n === 500 || (n >= 1000 && n < 1400);
+}
+
 function detectProvider(info: ErrorInfo | null, business: string | null, code: string, finish: string): string {
   if (info) {
     const relay = info.relay || (info.type !== null && RELAY_TYPES.has(info.type));
-    if (business !== null) return relay ? 'new-api' : 'zhipu';
+    if (business !== null && isZhipuCode(business)) return relay ? 'new-api' : 'zhipu';
     if (relay || (!isDigits(code) && variants('new-api', code) !== undefined)) return 'new-api';
     if (info.topType === 'error') return 'anthropic';
     if (info.status !== null && info.status === code) return 'gemini';

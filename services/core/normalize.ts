@@ -1,6 +1,7 @@
 // Turns one parsed log envelope into typed fields, coercing what real gateways write
 // (numeric strings, epoch seconds, header casing) and rejecting what cannot be coerced.
 import { keyIdentity } from './fingerprint.js';
+import { HOST_SUFFIXES, PROVIDER_ALIASES } from './providers.js';
 
 export interface NormalizedEnvelope {
   /** Epoch ms, or null when the envelope has no ts (the caller's fallback applies). */
@@ -27,48 +28,16 @@ export interface NormalizedEnvelope {
   hasErrorField: boolean;
   /** Raw secrets seen in the envelope, only to scrub them from the body/message. Never output. */
   secrets: string[];
+  /** What was wrong with fields that were ignored rather than rejected. */
+  notes: string[];
 }
 
 export type NormalizeResult = { ok: true; env: NormalizedEnvelope } | { ok: false; reason: string };
-
-const PROVIDER_ALIASES: Record<string, string> = {
-  zhipu: 'zhipu',
-  zhipuai: 'zhipu',
-  bigmodel: 'zhipu',
-  glm: 'zhipu',
-  zai: 'zai',
-  'z.ai': 'zai',
-  'z-ai': 'zai',
-  'new-api': 'new-api',
-  newapi: 'new-api',
-  new_api: 'new-api',
-  'one-api': 'new-api',
-  oneapi: 'new-api',
-  one_api: 'new-api',
-  openai: 'openai',
-  'azure-openai': 'openai',
-  anthropic: 'anthropic',
-  claude: 'anthropic',
-  gemini: 'gemini',
-  google: 'gemini',
-  'google-ai': 'gemini',
-  vertex: 'gemini',
-  vertexai: 'gemini',
-};
 
 export function normalizeProvider(p: string): string {
   const lower = p.trim().toLowerCase();
   return PROVIDER_ALIASES[lower] ?? lower;
 }
-
-const HOST_SUFFIXES: ReadonlyArray<readonly [string, string]> = [
-  ['bigmodel.cn', 'zhipu'],
-  ['z.ai', 'zai'],
-  ['openai.com', 'openai'],
-  ['anthropic.com', 'anthropic'],
-  ['generativelanguage.googleapis.com', 'gemini'],
-  ['aiplatform.googleapis.com', 'gemini'],
-];
 
 const hostCache = new Map<string, string>();
 // Endpoints repeat: one Map lookup per call instead of slicing and lowercasing the host.
@@ -177,10 +146,22 @@ function fastIsoUtc(s: string): number {
   return Date.UTC(digits(s, 0, 4), mo - 1, d, h, mi, se, ms);
 }
 
-function parseStatus(v: unknown): number | null {
+/** The HTTP status, or null with a note when the field holds something else (the body still counts). */
+function parseStatus(v: unknown, notes: string[]): number | null {
   if (v === undefined || v === null || v === '') return null;
   const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d{1,3}\s*$/.test(v) ? Number(v) : Number.NaN;
-  if (!Number.isInteger(n) || n < 0 || n > 999) throw new Reject(`status: not an HTTP status: ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 0 || n > 999 || (n > 0 && n < 100)) {
+    const shown =
+      typeof v === 'string'
+        ? JSON.stringify(v.slice(0, 40))
+        : Array.isArray(v)
+          ? 'an array'
+          : typeof v === 'object'
+            ? 'an object'
+            : JSON.stringify(v);
+    notes.push(`status ${shown} is not an HTTP status: ignored`);
+    return null;
+  }
   return n === 0 ? null : n;
 }
 
@@ -231,6 +212,7 @@ export function normalizeEnvelope(value: unknown): NormalizeResult {
   const e = value as Record<string, unknown>;
   try {
     const secrets: string[] = [];
+    const notes: string[] = [];
     const rawUrl = str(e.endpoint, 'endpoint') || str(e.url, 'url');
     let apiKey = str(e.api_key, 'api_key');
     if (apiKey.length > 7 && (apiKey.startsWith('Bearer ') || apiKey.startsWith('bearer '))) {
@@ -268,7 +250,7 @@ export function normalizeEnvelope(value: unknown): NormalizeResult {
         model: str(e.model, 'model'),
         keyFp: keyIdentity(apiKey, keyId),
         tenant: str(e.tenant, 'tenant'),
-        status: parseStatus(e.status),
+        status: parseStatus(e.status, notes),
         latencyMs: latency === null ? null : Math.round(latency),
         requestId: str(e.request_id, 'request_id'),
         stream: parseBool(e.stream, 'stream'),
@@ -280,6 +262,7 @@ export function normalizeEnvelope(value: unknown): NormalizeResult {
         error: body === null || body === '' ? undefined : body,
         hasErrorField: e.error !== undefined && e.error !== null && e.error !== '' && e.error !== false,
         secrets,
+        notes,
       },
     };
   } catch (err) {

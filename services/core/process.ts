@@ -17,7 +17,9 @@ export function truncate(s: string, max: number): string {
   return s.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
-export type Analysis = { ok: true; record: CallRecord; verdict: Verdict } | { ok: false; reason: string };
+export type Analysis =
+  | { ok: true; record: CallRecord; verdict: Verdict; notes: readonly string[] }
+  | { ok: false; reason: string };
 
 function reject(reason: string): { ok: false; reason: string } {
   return { ok: false, reason };
@@ -83,7 +85,7 @@ export function analyzeValue(value: unknown, opts: ProcessOptions): Analysis {
       total_tokens: env.totalTokens,
       body: truncate(v.body, BODY_MAX_CHARS),
     };
-    return { ok: true, record, verdict: v };
+    return { ok: true, record, verdict: v, notes: env.notes };
   } catch (err) {
     // Defensive: plain JSON data cannot get here, exotic values (getters, proxies, BigInt) might.
     return reject(`unprocessable envelope: ${err instanceof Error ? err.message : String(err)}`);
@@ -101,8 +103,8 @@ export function processLine(line: string | Uint8Array, opts: ProcessOptions): Li
   return processValue(parsed.value, opts);
 }
 
-export function toClassification(v: Verdict): Classification {
-  return {
+export function toClassification(v: Verdict, notes: readonly string[] = []): Classification {
+  const c: Classification = {
     category: v.category,
     code: v.code,
     http_status: v.httpStatus,
@@ -114,6 +116,8 @@ export function toClassification(v: Verdict): Classification {
     request_id: v.requestId === '' ? null : v.requestId,
     vars: { ...v.vars },
   };
+  if (notes.length > 0) c.notes = [...notes];
+  return c;
 }
 
 /**
@@ -122,7 +126,7 @@ export function toClassification(v: Verdict): Classification {
  */
 export function classifyEnvelope(value: unknown): Classification {
   const a = analyzeValue(value, { fallbackTs: Date.now() });
-  if (a.ok) return toClassification(a.verdict);
+  if (a.ok) return toClassification(a.verdict, a.notes);
   return {
     category: 'unknown',
     code: '',

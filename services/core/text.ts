@@ -121,7 +121,12 @@ export function pythonReprToJson(s: string): string | null {
   let i = 0;
   const n = s.length;
   while (i < n) {
-    const ch = s[i]!;
+    let ch = s[i]!;
+    // Python bytes literals (`b'{"message": "x"}'`) print like strings.
+    if (ch === 'b' && (s[i + 1] === "'" || s[i + 1] === '"') && !/\w/.test(s[i - 1] ?? '')) {
+      i++;
+      ch = s[i]!;
+    }
     if (ch === "'" || ch === '"') {
       let j = i + 1;
       let val = '';

@@ -67,6 +67,8 @@ export interface Classification {
   request_id: string | null;
   /** Variables extracted from message templates (model_name, field, api_name ...). */
   vars: Record<string, string>;
+  /** Fields that were ignored, and why (e.g. a status that is not a number); absent when none. */
+  notes?: string[];
 }
 
 /**

@@ -105,10 +105,11 @@ describe('seeds README: facts from the field', () => {
         endpoint: 'https://open.bigmodel.cn/api/anthropic/v1/messages',
         body: { type: 'error', error: { type: 'overloaded_error', message: 'The API has triggered a rate limit.' } },
       },
+      // The message says what the 529 hides: 1305, a rate limit (CATEGORIES: 529 with 1305 is rate_limit).
       {
         provider: 'zhipu',
         code: 'overloaded_error',
-        category: 'overload',
+        category: 'rate_limit',
         retryable: true,
         http_status: 529,
         known: true,
@@ -398,7 +399,9 @@ describe('OpenAI, Anthropic and Gemini bodies', () => {
     [400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', 'auth'],
     [400, 'FAILED_PRECONDITION', 'User location is not supported for the API use.', 'permission'],
     [401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.', 'auth'],
-    [403, 'PERMISSION_DENIED', 'Your API key was reported as leaked.', 'permission'],
+    // A leaked key must be replaced: the credential is the problem (auth), whatever the status word says.
+    [403, 'PERMISSION_DENIED', 'Your API key was reported as leaked.', 'auth'],
+    [403, 'PERMISSION_DENIED', 'Permission denied on resource project my-project.', 'permission'],
     [404, 'NOT_FOUND', 'models/gemini-9 is not found', 'not_found'],
     [429, 'RESOURCE_EXHAUSTED', 'Resource has been exhausted (e.g. check quota).', 'rate_limit'],
     [500, 'INTERNAL', 'An internal error has occurred.', 'server_error'],
@@ -613,8 +616,6 @@ describe('processLine: the CallRecord contract', () => {
     ['null', 'not a JSON object'],
     ['', 'empty line'],
     ['   \r', 'empty line'],
-    ['{"status":"abc"}', 'status'],
-    ['{"status":1000}', 'status'],
     ['{"ts":"yesterday"}', 'ts'],
     ['{"ts":{}}', 'ts'],
     ['{"latency_ms":"fast"}', 'latency_ms'],
@@ -624,6 +625,35 @@ describe('processLine: the CallRecord contract', () => {
     const r = processLine(line, { fallbackTs: 0 });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toContain(reason);
+  });
+
+  it.each([
+    [
+      '{"status":"teapot","body":{"error":{"code":"1310","message":"Weekly/Monthly Limit Exhausted. Your limit will reset at 2026-08-01 10:03:40"}}}',
+      '"teapot"',
+    ],
+    [
+      '{"status":1000,"body":{"error":{"code":"1310","message":"Weekly/Monthly Limit Exhausted. Your limit will reset at 2026-08-01 10:03:40"}}}',
+      '1000',
+    ],
+    [
+      '{"status":[429],"body":{"error":{"code":"1310","message":"Weekly/Monthly Limit Exhausted. Your limit will reset at 2026-08-01 10:03:40"}}}',
+      'array',
+    ],
+  ])('a status that is not an HTTP status (%s) is dropped with a note; the body still classifies', (line, shown) => {
+    const r = processLine(line, { fallbackTs: 0 });
+    expect(r.ok).toBe(true);
+    if (r.ok)
+      expect(r.record).toMatchObject({
+        code: '1310',
+        category: 'quota',
+        http_status: 0,
+        reset_at: Date.UTC(2026, 7, 1, 2, 3, 40),
+      });
+    const c = classifyEnvelope(JSON.parse(line));
+    expect(c.notes).toHaveLength(1);
+    expect(c.notes![0]).toContain(shown);
+    expect(c.notes![0]).toContain('not an HTTP status');
   });
 
   it('rejects lines over maxBytes, counting UTF-8 bytes', () => {

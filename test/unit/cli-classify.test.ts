@@ -65,7 +65,9 @@ describe('errorscope classify', () => {
     expect(lines[2]).toMatchObject({ category: 'unknown', invalid: true });
     expect(String(lines[2]!.error)).toContain('invalid JSON');
     expect(String(lines[3]!.error)).toContain('not a JSON object');
-    expect(String(lines[4]!.error)).toContain('status');
+    // A status that is not a number is dropped with a note; the line is still classified.
+    expect(lines[4]).toMatchObject({ category: 'unknown', http_status: null });
+    expect(String(lines[4]!.notes)).toContain('"abc" is not an HTTP status');
     expect(lines[5]).toMatchObject({ category: 'ok', code: '200', http_status: 200, model: 'glm-4.6', known: true });
     expect(lines[6]).toMatchObject({ invalid: true, error: 'empty line' });
     expect(lines[7]).toMatchObject({ code: '1314', known: false, http_status: 429 });
