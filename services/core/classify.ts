@@ -57,7 +57,20 @@ function isWrapperType(type: string): boolean {
 const RELAY_TYPES = new Set(['new_api_error', 'one_api_error', 'upstream_error', 'shell_api_error']);
 
 const ZHIPU_FAMILY = new Set(['zhipu', 'zai']);
-const FALLBACK_ORDER = ['zhipu', 'new-api', 'openai', 'anthropic', 'gemini', GENERIC];
+const FALLBACK_ORDER = [
+  'zhipu',
+  'new-api',
+  'openai',
+  'anthropic',
+  'gemini',
+  'dashscope',
+  'moonshot',
+  'groq',
+  'azure',
+  'deepseek',
+  'openrouter',
+  GENERIC,
+];
 /** 9999-12-31T23:59:59.999Z: the last instant ClickHouse DateTime64 and toISOString both handle. */
 const MAX_INSTANT = 253_402_300_799_999;
 const EMPTY_VARS: Record<string, string> = Object.freeze({}) as Record<string, string>;
@@ -247,6 +260,16 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
   let category: Category;
   let retryable: boolean;
   let known = selected !== null;
+  // No host said who answered: a code string only one provider's table knows names it.
+  if (
+    (provider === 'unknown' || provider === '') &&
+    selected !== null &&
+    selected.entry.provider !== GENERIC &&
+    !byStatus &&
+    !isDigits(code) &&
+    !isGenericCode(code)
+  )
+    provider = selected.entry.provider;
   if (
     selected &&
     ((!byStatus && !isGenericCode(code)) || (selected.match !== null && selected.entry.provider !== GENERIC))

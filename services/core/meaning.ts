@@ -23,7 +23,8 @@ const PERIOD_SHORT =
   /per[ _-]?(?:second|minute|min\b|sec\b)|\/\s*(?:min|minute|s|sec)\b|\b(?:rpm|tpm|qps|rps|tps|ipm|rpm\/tpm)\b|requests? per minute|tokens? per minute|perminute|persecond|concurren|frequency|too (?:fast|frequent)|every minute|in a short|每分钟|每秒|并发|频率|过于频繁|过快/i;
 const RATE =
   /rate[ _-]?limit|too many requests|throttl|slow down|request limit|请求过多|请求太多|限流|限速|wait before trying|访问过于频繁|过于频繁/i;
-const LIMIT = /limit|quota|exceed|exhaust|reached|used up|too many|配额|限额|上限|用量|用尽|耗尽|超出/i;
+const LIMIT =
+  /limit|quota|exceed|exhaust|reached|used up|too many|too high|过高|过大|配额|限额|上限|用量|用尽|耗尽|超出/i;
 const OVERLOAD =
   /overload|over ?capacity|high (?:traffic|demand|load)|heavy load|at capacity|no capacity|capacity (?:exceeded|constraints|limit)|currently unavailable|temporarily unavailable|service unavailable|server is busy|servers? (?:are|is) busy|system is busy|engine.{0,20}busy|try (?:again )?(?:with )?another model|is currently loading|try a different model|unavailable_error|繁忙|过载|访问量过大|负载|拥挤|服务不可用|暂不可用/i;
 // Stated so plainly that they beat a rate-limit wrapper (`RateLimitError ... high traffic`).

@@ -107,7 +107,7 @@ export function scanText(text: string): TextScan {
   let t = text.length > SCAN_MAX ? text.slice(0, SCAN_MAX) : text;
   if (WIDE.test(t)) t = t.replace(/[｛｝：，“”]/g, (c) => WIDE_MAP[c]!);
   // A Python repr printed inside another repr escapes its quotes: `{\'error\': {...}}`.
-  if (t.includes("\\'")) t = t.replace(/\\'/g, "'");
+  if (t.includes("{\\'")) t = t.replace(/\\'/g, "'");
   const found = findObject(t);
   // The object is cut out and marked, so `529 {...}` still reads as a status before a body.
   const prose = found ? `${t.slice(0, found.start)} {…} ${t.slice(found.end)}`.trim() : t.trim();

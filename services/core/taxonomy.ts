@@ -919,6 +919,137 @@ const HTTP_GENERIC: Row[] = [
   ['error', 200, 'server_error', true, 'Stream stopped with an error', 'Retry', { source: 'generic' }],
 ];
 
+// The providers of the field beyond the seeds: their public error references, and the corpus threads in
+// test/fixtures/real-world where users paste them. OpenAI-compatible APIs fall back on OpenAI's rows
+// (providers.ts PARENT), so only what differs is listed.
+const DEEPSEEK: Row[] = [
+  [400, 400, 'invalid_request', false, 'Invalid format', 'Fix the request body as the error message says'],
+  [
+    400,
+    400,
+    'content_policy',
+    false,
+    'Content Exists Risk',
+    'Review the prompt',
+    { match: 'content exists risk|risk' },
+  ],
+  [401, 401, 'auth', false, 'Authentication fails', 'Check the API key'],
+  [402, 402, 'quota', false, 'Insufficient Balance', 'Top up the account balance'],
+  [422, 422, 'invalid_request', false, 'Invalid parameters', 'Fix the parameters as the error message says'],
+  [429, 429, 'rate_limit', true, 'Rate limit reached', 'Pace requests'],
+  [500, 500, 'server_error', true, 'Server error', 'Retry after a brief wait'],
+  [503, 503, 'overload', true, 'Server overloaded', 'Retry after a brief wait'],
+];
+
+const MOONSHOT: Row[] = [
+  ['invalid_authentication_error', 401, 'auth', false, 'Invalid authentication', 'Check the API key'],
+  ['exceeded_current_quota_error', 429, 'quota', false, 'Account quota exceeded', 'Recharge the account'],
+  ['rate_limit_reached_error', 429, 'rate_limit', true, 'Rate limit reached (RPM/TPM/concurrency)', 'Pace requests'],
+  ['engine_overloaded_error', 429, 'overload', true, 'Engine overloaded', 'Retry with backoff'],
+  ['permission_denied_error', 403, 'permission', false, 'Permission denied', 'Check the key and model access'],
+  ['resource_not_found_error', 404, 'not_found', false, 'Resource not found', 'Check the model and the path'],
+  ['access_terminated_error', 403, 'account', false, 'Access terminated', 'Contact support'],
+  ['content_filter', 400, 'content_policy', false, 'Content filtered', 'Review the prompt'],
+  ['server_error', 500, 'server_error', true, 'Server error', 'Retry after a brief wait'],
+];
+
+const DASHSCOPE: Row[] = [
+  ['InvalidApiKey', 401, 'auth', false, 'Invalid API key', 'Check the API key'],
+  ['Arrearage', 400, 'quota', false, 'Account in arrears', 'Recharge the Alibaba Cloud account'],
+  [
+    'AllocationQuota.FreeTierOnly',
+    403,
+    'quota',
+    false,
+    'Free quota used up (free tier only)',
+    'Pay, or turn off free-tier-only',
+  ],
+  ['AccessDenied', 403, 'permission', false, 'Access denied', 'Check the key and the model access'],
+  ['AccessDenied.Unpurchased', 403, 'permission', false, 'Model not purchased', 'Activate the model'],
+  ['Throttling', 429, 'rate_limit', true, 'Requests throttled', 'Pace requests'],
+  ['Throttling.RateQuota', 429, 'rate_limit', true, 'Request rate limit exceeded', 'Pace requests'],
+  ['Throttling.BurstRate', 429, 'rate_limit', true, 'Burst rate limit exceeded', 'Smooth the request rate'],
+  ['Throttling.AllocationQuota', 429, 'rate_limit', true, 'Token allocation (per minute) exceeded', 'Pace requests'],
+  ['DataInspectionFailed', 400, 'content_policy', false, 'Content inspection failed', 'Review the input'],
+  ['data_inspection_failed', 400, 'content_policy', false, 'Content inspection failed', 'Review the input'],
+  [
+    'InternalError.Algo.DataInspectionFailed',
+    400,
+    'content_policy',
+    false,
+    'Content inspection failed',
+    'Review the input',
+  ],
+  ['ModelNotFound', 404, 'not_found', false, 'Model not found', 'Check the model name'],
+  ['model_not_found', 404, 'not_found', false, 'Model not found', 'Check the model name'],
+  ['RequestTimeOut', 500, 'timeout', true, 'Request timed out', 'Retry; use streaming for long outputs'],
+  ['ServiceUnavailable', 503, 'overload', true, 'Service unavailable', 'Retry with backoff'],
+  ['InternalError', 500, 'server_error', true, 'Internal error', 'Retry after a brief wait'],
+];
+
+const OPENROUTER: Row[] = [
+  [401, 401, 'auth', false, 'Invalid credentials', 'Check the API key'],
+  [402, 402, 'quota', false, 'Insufficient credits', 'Add credits'],
+  [
+    403,
+    403,
+    'content_policy',
+    false,
+    'Input flagged by moderation',
+    'Review the input',
+    { match: 'moderation|flagged' },
+  ],
+  [408, 408, 'timeout', true, 'Request timed out', 'Retry'],
+  [429, 429, 'rate_limit', true, 'Rate limited', 'Pace requests'],
+  [502, 502, 'server_error', true, 'Model down or invalid response', 'Retry or pick another provider'],
+  [503, 503, 'overload', true, 'No available model provider', 'Retry later or relax the routing'],
+];
+
+const MISTRAL: Row[] = [['1300', 429, 'rate_limit', true, 'Rate limit exceeded', 'Pace requests']];
+
+const GROQ: Row[] = [
+  ['model_decommissioned', 400, 'not_found', false, 'Model decommissioned', 'Use a current model'],
+  [
+    'json_validate_failed',
+    400,
+    'invalid_request',
+    false,
+    'JSON mode output failed validation',
+    'Fix the prompt or schema',
+  ],
+];
+
+const AZURE: Row[] = [
+  ['content_filter', 400, 'content_policy', false, 'Blocked by the content filter', 'Review the prompt'],
+  ['DeploymentNotFound', 404, 'not_found', false, 'Deployment not found', 'Check the deployment name'],
+  [
+    'OperationNotSupported',
+    400,
+    'invalid_request',
+    false,
+    'Operation not supported by the model',
+    'Use a supported model',
+  ],
+];
+
+// Google's ErrorInfo reasons (details[].reason), finer than the status word beside them.
+const GEMINI_REASONS: Row[] = [
+  ['API_KEY_INVALID', 400, 'auth', false, 'API key not valid', 'Pass a valid API key'],
+  [
+    'API_KEY_SERVICE_BLOCKED',
+    403,
+    'permission',
+    false,
+    'API key may not call this service',
+    'Lift the key restriction',
+  ],
+  ['SERVICE_DISABLED', 403, 'permission', false, 'API not enabled on the project', 'Enable the API'],
+  ['IAM_PERMISSION_DENIED', 403, 'permission', false, 'IAM permission denied', 'Grant the role'],
+  ['CONSUMER_SUSPENDED', 403, 'account', false, 'Consumer suspended', 'Contact Google Cloud support'],
+  ['RATE_LIMIT_EXCEEDED', 429, 'rate_limit', true, 'Rate limit exceeded', 'Pace requests'],
+  ['BILLING_DISABLED', 403, 'quota', false, 'Billing disabled', 'Enable billing on the project'],
+];
+
 export const TAXONOMY: readonly TaxonomyEntry[] = Object.freeze([
   ...rows(ZHIPU_FAMILY, 'seed:000/001/002', ZHIPU_HTTP),
   ...rows(ZHIPU_FAMILY, 'seed:001', ZHIPU_CODES),
@@ -926,8 +1057,31 @@ export const TAXONOMY: readonly TaxonomyEntry[] = Object.freeze([
   ...rows(['openai'], 'openai', OPENAI),
   ...rows(['anthropic'], 'anthropic', ANTHROPIC),
   ...rows(['gemini'], 'gemini', GEMINI),
+  ...rows(['gemini'], 'gemini:ErrorInfo', GEMINI_REASONS),
+  ...rows(['deepseek'], 'deepseek:error-codes', DEEPSEEK),
+  ...rows(['moonshot'], 'moonshot:error-codes', MOONSHOT),
+  ...rows(['dashscope'], 'dashscope:error-code', DASHSCOPE),
+  ...rows(['openrouter'], 'openrouter:errors', OPENROUTER),
+  ...rows(['mistral'], 'corpus:western-0069', MISTRAL),
+  ...rows(['groq'], 'groq:errors', GROQ),
+  ...rows(['azure'], 'azure-openai:errors', AZURE),
   ...rows([GENERIC], 'seed:004', HTTP_GENERIC),
 ]);
 
 /** Every provider name the taxonomy knows (besides `*`). */
-export const PROVIDERS = ['zhipu', 'zai', 'new-api', 'openai', 'anthropic', 'gemini'] as const;
+export const PROVIDERS = [
+  'zhipu',
+  'zai',
+  'new-api',
+  'openai',
+  'anthropic',
+  'gemini',
+  'deepseek',
+  'moonshot',
+  'dashscope',
+  'openrouter',
+  'mistral',
+  'groq',
+  'xai',
+  'azure',
+] as const;
