@@ -66,12 +66,22 @@ export const command: Command = {
     let unreadable = 0;
     for (const file of files) {
       const input = file === '-' ? io.stdin : createReadStream(file);
-      try {
-        for await (const line of splitLines(input, maxBytes)) {
-          const text = classifyLine(line, maxBytes);
+      const lines = new LineSplitter(maxBytes);
+      const classifyAll = (batch: Line[]) => {
+        // One clock reading per chunk: the fallback time of lines without ts.
+        const now = Date.now();
+        for (const line of batch) {
+          const text = classifyLine(line, maxBytes, now);
           if (text.invalid) invalid++;
-          await out.write(text.json);
+          out.append(text.json);
         }
+      };
+      try {
+        for await (const chunk of input as AsyncIterable<Buffer | string>) {
+          classifyAll(lines.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk));
+          await out.flushIfFull();
+        }
+        classifyAll(lines.end());
       } catch (err) {
         // The reader went away (`| head`): stop quietly, like any Unix filter.
         if (out.closed) return out.closed.code === 'EPIPE' ? 0 : 1;
@@ -92,10 +102,10 @@ export const command: Command = {
 /** Marker for a line longer than the limit (its bytes were not kept). */
 const OVERSIZE = Symbol('oversize');
 
-function classifyLine(line: Uint8Array | typeof OVERSIZE, maxBytes: number): { json: string; invalid: boolean } {
+function classifyLine(line: Line, maxBytes: number, now: number): { json: string; invalid: boolean } {
   const parsed =
     line === OVERSIZE ? { ok: false as const, reason: `line exceeds ${maxBytes} bytes` } : parseLine(line, maxBytes);
-  const a = parsed.ok ? analyzeValue(parsed.value, { fallbackTs: Date.now(), maxBytes }) : parsed;
+  const a = parsed.ok ? analyzeValue(parsed.value, { fallbackTs: now, maxBytes }) : parsed;
   if (!a.ok) {
     return {
       invalid: true,
@@ -133,42 +143,89 @@ function classifyLine(line: Uint8Array | typeof OVERSIZE, maxBytes: number): { j
   };
 }
 
+type Line = string | Uint8Array | typeof OVERSIZE;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
- * Splits a byte stream on LF (a trailing CR is dropped by the JSON parser's whitespace rule, and
- * trimmed here for empty-line detection). Lines over the limit are not buffered: their bytes are
- * dropped and OVERSIZE is yielded, so a huge line cannot exhaust memory.
+ * Splits a byte stream on LF, a chunk at a time: the complete lines of a chunk are decoded in one go
+ * (a chunk that is not valid UTF-8 falls back to per-line bytes, so only the bad line is refused). A
+ * trailing CR is dropped by the JSON parser's whitespace rule. Lines over the limit are not buffered:
+ * their bytes are dropped and OVERSIZE is returned, so a huge line cannot exhaust memory.
  */
-async function* splitLines(
-  input: NodeJS.ReadableStream,
-  maxBytes: number,
-): AsyncGenerator<Uint8Array | typeof OVERSIZE> {
-  let parts: Buffer[] = [];
-  let size = 0;
-  const limit = maxBytes + 1; // + the CR of a CRLF line
-  for await (const chunk of input as AsyncIterable<Buffer | string>) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+class LineSplitter {
+  private carry: Buffer[] = [];
+  private carrySize = 0;
+  private readonly limit: number;
+
+  constructor(maxBytes: number) {
+    this.limit = maxBytes + 1; // + the CR of a CRLF line
+  }
+
+  push(buf: Buffer): Line[] {
+    const out: Line[] = [];
+    const last = buf.lastIndexOf(10);
+    if (last < 0) {
+      this.keep(buf);
+      return out;
+    }
+    const first = buf.indexOf(10);
+    // The line that started in earlier chunks ends at the first LF of this one.
+    let from = 0;
+    if (this.carrySize > 0 || this.carry.length > 0) {
+      this.keep(buf.subarray(0, first));
+      out.push(this.takeCarry());
+      from = first + 1;
+    }
+    if (from <= last) this.complete(buf.subarray(from, last), out);
+    this.keep(buf.subarray(last + 1));
+    return out;
+  }
+
+  end(): Line[] {
+    return this.carrySize > 0 ? [this.takeCarry()] : [];
+  }
+
+  /** Whole lines (no LF at the end): decoded at once when the bytes are valid UTF-8. */
+  private complete(region: Buffer, out: Line[]): void {
+    let text: string | null = null;
+    if (region.length <= 64 * this.limit) {
+      try {
+        text = utf8.decode(region);
+      } catch {
+        text = null;
+      }
+    }
+    if (text !== null) {
+      for (const line of text.split('\n'))
+        out.push(line.length * 3 > this.limit && Buffer.byteLength(line) > this.limit ? OVERSIZE : line);
+      return;
+    }
     let start = 0;
     for (;;) {
-      const nl = buf.indexOf(10, start);
-      const end = nl < 0 ? buf.length : nl;
-      const piece = buf.subarray(start, end);
-      if (size <= limit) {
-        size += piece.length;
-        if (size <= limit) parts.push(piece);
-        else parts = [];
-      }
+      const nl = region.indexOf(10, start);
+      const piece = region.subarray(start, nl < 0 ? region.length : nl);
+      out.push(piece.length > this.limit ? OVERSIZE : piece);
       if (nl < 0) break;
-      yield size > limit ? OVERSIZE : stripCr(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
-      parts = [];
-      size = 0;
       start = nl + 1;
     }
   }
-  if (size > 0) yield size > limit ? OVERSIZE : stripCr(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
-}
 
-function stripCr(b: Buffer): Buffer {
-  return b.length > 0 && b[b.length - 1] === 13 ? b.subarray(0, b.length - 1) : b;
+  private keep(piece: Buffer): void {
+    if (this.carrySize <= this.limit) {
+      this.carrySize += piece.length;
+      if (this.carrySize <= this.limit) this.carry.push(piece);
+      else this.carry = [];
+    }
+  }
+
+  private takeCarry(): Line {
+    const line =
+      this.carrySize > this.limit ? OVERSIZE : this.carry.length === 1 ? this.carry[0]! : Buffer.concat(this.carry);
+    this.carry = [];
+    this.carrySize = 0;
+    return line;
+  }
 }
 
 /** Batches output lines and respects the destination's backpressure. */
@@ -183,9 +240,11 @@ class Output {
     });
   }
 
-  async write(line: string): Promise<void> {
-    if (this.closed) throw this.closed;
+  append(line: string): void {
     this.buf += `${line}\n`;
+  }
+
+  async flushIfFull(): Promise<void> {
     if (this.buf.length >= FLUSH_CHARS) await this.flush();
   }
 

@@ -248,14 +248,26 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
 
   // 4. Category: a specific code decides; a bare status or a generic code is refined by what the message states.
   // What the message states: its words, else a status it names (`Request failed with status code 429`).
-  const prose = text === '' ? '' : withoutSdkClasses(text);
-  let stated = prose === '' ? null : meaningOf(prose);
-  if (stated === null && prose !== '') {
-    const named = statusIn(prose);
-    if (named !== null && named >= 400 && String(named) !== code)
-      stated = statusRow('', named, prose)?.entry.category ?? null;
-  }
-  // A code from a table the host did not confirm (a Zhipu-range number from an unknown host) is a guess.
+  let proseText: string | null = null;
+  const prose = (): string => {
+    proseText ??= text === '' ? '' : withoutSdkClasses(text);
+    return proseText;
+  };
+  // Read lazily: a specific code from a confirmed table needs no message reading at all.
+  let statedDone = false;
+  let statedValue: Category | null = null;
+  const stated = (): Category | null => {
+    if (statedDone) return statedValue;
+    statedDone = true;
+    const p = prose();
+    statedValue = p === '' ? null : meaningOf(p);
+    if (statedValue === null && p !== '') {
+      const named = statusIn(p);
+      if (named !== null && named >= 400 && String(named) !== code)
+        statedValue = statusRow('', named, p)?.entry.category ?? null;
+    }
+    return statedValue;
+  };
   const guessed = business !== null && env.provider === '' && !info?.relay && info?.bracketCode === null;
   let category: Category;
   let retryable: boolean;
@@ -277,8 +289,9 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
     // A specific code, or a variant the taxonomy picked by its message.
     category = selected.entry.category;
     retryable = selected.entry.retryable;
-    if ((familyCode || guessed) && stated !== null && stated !== category && STRONG.has(stated)) {
-      category = stated;
+    const said = familyCode || guessed ? stated() : null;
+    if (said !== null && said !== category && STRONG.has(said)) {
+      category = said;
       retryable = retryableByDefault(category);
     }
   } else {
@@ -301,7 +314,7 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
           : httpStatus !== null && httpStatus >= 400
             ? 'invalid_request'
             : null);
-      category = combine(fromStructure, stated, ownWords === null) ?? 'unknown';
+      category = combine(fromStructure, stated(), ownWords === null) ?? 'unknown';
       retryable =
         statusEntry && statusEntry.entry.category === category
           ? statusEntry.entry.retryable
@@ -310,9 +323,9 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
   }
   // The period decides quota vs rate_limit, whatever the provider calls it; without one, a bare "quota"
   // word does not turn a throttle (429, a rate-limit code) into a wall.
-  if ((category === 'quota' || category === 'rate_limit') && prose !== '') {
-    const byPeriod = periodOf(prose);
-    if (byPeriod === null && category === 'quota' && stated === 'quota' && throttleSays(selected, httpStatus)) {
+  if ((category === 'quota' || category === 'rate_limit') && text !== '') {
+    const byPeriod = periodOf(prose());
+    if (byPeriod === null && category === 'quota' && throttleSays(selected, httpStatus) && stated() === 'quota') {
       category = 'rate_limit';
       retryable = true;
     }
@@ -378,10 +391,7 @@ function throttleSays(selected: CompiledEntry | null, httpStatus: number | null)
   return httpStatus === 429;
 }
 
-const SDK_CLASS_WORDS = new RegExp(
-  `\\b(?:[\\w]+\\.)*(?:${[...SDK_CLASSES].filter((c) => c.length > 6).join('|')})\\b`,
-  'g',
-);
+const SDK_CLASS_WORDS = new RegExp(`\\b(?:${[...SDK_CLASSES].filter((c) => c.length > 6).join('|')})\\b`, 'g');
 
 /** The text without client-SDK class names (`litellm.RateLimitError` says nothing of the provider's error). */
 function withoutSdkClasses(text: string): string {

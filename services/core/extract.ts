@@ -8,7 +8,7 @@
 //
 // Layers go from the outside in. The innermost layer that carries a code decides the code (a relay's or
 // SDK's own code is kept only when nothing inside has one); the HTTP status is the outermost one stated.
-import { scanText } from './scan.js';
+import { bracketIn, scanText, statusIn } from './scan.js';
 
 export interface ErrorInfo {
   /** The provider's code field (business code or code string) as a string. */
@@ -585,6 +585,19 @@ function setMessage(r: Reader, l: Layer, message: string, depth = 0): void {
     }
   }
   noteRequestId(r, m);
+  if (hasSpecificCode(l) && (l.code === null || !HTTP_ERROR_STATUS.test(l.code))) {
+    // The structure already named the error: only a bracket (`[1310][text][request id]`) can add to it.
+    if (m.includes('[')) {
+      const b = bracketIn(m);
+      if (b !== null) {
+        l.bracketCode ??= b.code;
+        if (b.requestId) r.info.requestId = b.requestId;
+      }
+    }
+    if (r.info.httpHint === null) r.hint(statusIn(m));
+    l.message = m;
+    return;
+  }
   const scan = scanText(m);
   if (scan.bracketCode !== null) {
     l.bracketCode ??= scan.bracketCode;

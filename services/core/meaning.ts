@@ -58,7 +58,33 @@ const INVALID =
  */
 export function meaningOf(message: string): Category | null {
   if (message === '') return null;
-  const m = withoutUrls(message).replace(/\s+/g, ' ');
+  return memo(message).meaning;
+}
+
+/** Providers repeat their wordings, with other ids, times and counts: one reading per wording. */
+interface Reading {
+  meaning: Category | null;
+  period: 'quota' | 'rate_limit' | null;
+}
+const readings = new Map<string, Reading>();
+const MAX_READINGS = 5_000;
+
+function memo(message: string): Reading {
+  // Runs of two or more digits say nothing to the rules (`5 hour` and `limit: 0` keep their single digit).
+  const key = message.length > 2048 ? null : message.replace(/\d{2,}/g, '#');
+  let r = key === null ? undefined : readings.get(key);
+  if (r === undefined) {
+    const m = withoutUrls(message).replace(/\s+/g, ' ');
+    r = { meaning: read(m), period: readPeriod(m) };
+    if (key !== null) {
+      if (readings.size >= MAX_READINGS) readings.clear();
+      readings.set(key, r);
+    }
+  }
+  return r;
+}
+
+function read(m: string): Category | null {
   const rate = RATE.test(m);
   const short = PERIOD_SHORT.test(m);
   const balance = BALANCE.test(m);
@@ -93,7 +119,10 @@ export function meaningOf(message: string): Category | null {
  */
 export function periodOf(message: string): 'quota' | 'rate_limit' | null {
   if (message === '') return null;
-  const m = withoutUrls(message);
+  return memo(message).period;
+}
+
+function readPeriod(m: string): 'quota' | 'rate_limit' | null {
   if (PERIOD_SHORT.test(m)) return 'rate_limit';
   if (PERIOD_LONG.test(m) || BALANCE.test(m)) return 'quota';
   return null;

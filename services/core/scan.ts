@@ -68,6 +68,7 @@ const GRPC_STATUS = /\bStatusCode\.([A-Z][A-Z_]{3,})\b/;
 const GOOGLE_REASON = /\breason['"]?\s*[:=]\s*['"]([A-Z][A-Z0-9_]{3,})['"]/;
 const REASON_PHRASE =
   /(?<![\d.])([1-5]\d\d)\s+(?:too many requests|bad request|unauthori[sz]ed|forbidden|not found|payment required|internal server error|service unavailable|bad gateway|gateway time-?out|request time-?out|unprocessable (?:entity|content)|conflict|(?:request entity|payload|content) too large|method not allowed|not implemented|overloaded|authorization required)\b/gi;
+const THREE_DIGITS = /(?<!\d)[1-5]\d\d(?!\d)/;
 const STATUS_PATTERNS = [STATUS_KEYWORD, STATUS_AFTER_COLON, STATUS_MARKED, REASON_PHRASE];
 // `[1310][text][request id]`, `[1261] Prompt exceeds ...` (not a log prefix like `[65373] 3.24 ...`), and a code in
 // parentheses after the message (`insufficient balance (1008)`; years are not codes).
@@ -112,16 +113,20 @@ export function scanText(text: string): TextScan {
   // The object is cut out and marked, so `529 {...}` still reads as a status before a body.
   const prose = found ? `${t.slice(0, found.start)} {…} ${t.slice(found.end)}`.trim() : t.trim();
   // A body cut short (`{"error":{"code":"1302","message":"Rate limit reached for req...`) still names its code.
-  const bracket = BRACKET_CODE.exec(prose) ?? CODE_FIELD.exec(prose) ?? PAREN_CODE.exec(prose);
-  const lead = AWS_CODE.exec(prose) ?? LEAD_CODE.exec(prose);
+  const hasCodeWord = /code/i.test(prose);
+  const bracket =
+    (prose.includes('[') ? BRACKET_CODE.exec(prose) : null) ??
+    (hasCodeWord ? CODE_FIELD.exec(prose) : null) ??
+    (prose.includes('(') ? PAREN_CODE.exec(prose) : null);
+  const lead = (prose.includes('(') ? AWS_CODE.exec(prose) : null) ?? LEAD_CODE.exec(prose);
   const enumWord = ENUM_WORD.exec(prose);
-  const errno = ERRNO.exec(prose);
-  const exception = providerException(prose);
+  const errno = prose.includes('E') ? ERRNO.exec(prose) : null;
+  const exception = prose.includes('Exception') || prose.includes('Fault') ? providerException(prose) : null;
   // The status that goes with the embedded body is the last one stated before it; else the last one at all.
   const mark = found ? prose.indexOf('{…}') : -1;
   const status = (mark > 0 ? statusAt(prose.slice(0, mark)) : null) ?? statusAt(prose);
   const word = status === null ? null : STATUS_WORD_AFTER.exec(status.after);
-  const reason = GOOGLE_REASON.exec(prose);
+  const reason = prose.includes('reason') ? GOOGLE_REASON.exec(prose) : null;
   return {
     status: status?.status ?? null,
     object: found?.value,
@@ -135,9 +140,9 @@ export function scanText(text: string): TextScan {
       word && !NOT_STATUS_WORDS.has(word[1]!)
         ? word[1]!
         : (GRPC_STATUS.exec(prose)?.[1] ?? (enumWord ? (enumWord[1] ?? enumWord[2])! : null)),
-    leadCode: lead ? (lead[1] ?? lead[2])! : (fieldCode(prose) ?? dashCode(prose)),
+    leadCode: lead ? (lead[1] ?? lead[2])! : ((hasCodeWord ? fieldCode(prose) : null) ?? dashCode(prose)),
     fieldType: fieldType(prose),
-    finish: FINISH_IN_TEXT.exec(t)?.[1] ?? null,
+    finish: t.includes('inish') ? (FINISH_IN_TEXT.exec(t)?.[1] ?? null) : null,
     reason: reason ? reason[1]! : null,
   };
 }
@@ -218,6 +223,12 @@ function providerException(text: string): string | null {
   return null;
 }
 
+/** The bracket code of a text (`[1310][text][request id]`), or null. */
+export function bracketIn(text: string): { code: string; requestId: string | null } | null {
+  const b = BRACKET_CODE.exec(text.length > SCAN_MAX ? text.slice(0, SCAN_MAX) : text);
+  return b ? { code: b[1]!, requestId: b[3]?.trim() || null } : null;
+}
+
 /** The HTTP status a text states, by keyword or position; null when it states none. */
 export function statusIn(text: string): number | null {
   return statusAt(text)?.status ?? null;
@@ -225,6 +236,7 @@ export function statusIn(text: string): number | null {
 
 /** The last status the text states (wrappers come first, the provider's own answer last). */
 function statusAt(text: string): { status: number; after: string } | null {
+  if (!THREE_DIGITS.test(text)) return null;
   const t = text.includes('\n') ? text.replace(STACK_FRAME, '') : text;
   let best: { status: number; end: number; at: number } | null = null;
   const lead = STATUS_LEADING.exec(t);
