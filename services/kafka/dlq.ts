@@ -6,9 +6,12 @@
 // The dead-letter path must never block a partition: a copy the broker refuses as too large (the
 // copy plus its headers is larger than the source message, or the dead-letter topic has smaller
 // limits) is sent again as a truncated copy that says so in its headers: why, the original size and
-// the SHA-256 of the original value, so it can be matched with the source message.
+// the SHA-256 of the original value, so it can be matched with the source message. Credentials in a
+// copy are replaced by their fingerprints (services/core/fingerprint.ts scrubSecrets): the rest of the
+// line is kept for diagnosis, and a replayed copy keeps its key identity (an fp_ key is taken as is).
 import { createHash } from 'node:crypto';
 import type { Message, Producer } from 'kafkajs';
+import { scrubSecrets } from '../core/fingerprint.js';
 
 export interface DeadLetter {
   topic: string;
@@ -38,7 +41,24 @@ export const DLQ_HEADERS = {
   sha256: 'errorscope-original-sha256',
   /** Only on a truncated copy whose key was dropped: size in bytes of the original key. */
   originalKeySize: 'errorscope-original-key-size',
+  /** 'true' when credentials in the value or key were replaced by their fingerprints. */
+  scrubbed: 'errorscope-scrubbed',
 } as const;
+
+/**
+ * The bytes with every credential replaced by its fingerprint (the same scrubber as every stored
+ * text), so the dead-letter topic keeps the line for diagnosis but never a raw key. Text that is not
+ * UTF-8 is scrubbed as latin1, which maps each byte to one character and back unchanged.
+ */
+export function scrubBytes(b: Buffer | null): Buffer | null {
+  if (b === null || b.byteLength === 0) return b;
+  const utf8 = b.toString('utf8');
+  const enc: BufferEncoding =
+    Buffer.byteLength(utf8, 'utf8') === b.byteLength && Buffer.from(utf8).equals(b) ? 'utf8' : 'latin1';
+  const text = enc === 'utf8' ? utf8 : b.toString('latin1');
+  const out = scrubSecrets(text);
+  return out === text ? b : Buffer.from(out, enc);
+}
 
 /**
  * Bytes of the original value kept by the truncated copies, tried in this order: enough to recognise
@@ -64,18 +84,20 @@ export function sha256Hex(value: Buffer | null): string {
 }
 
 function headersOf(l: DeadLetter): Record<string, string> {
-  return {
+  const h: Record<string, string> = {
     [DLQ_HEADERS.reason]: l.reason,
     [DLQ_HEADERS.topic]: l.topic,
     [DLQ_HEADERS.partition]: String(l.partition),
     [DLQ_HEADERS.offset]: String(l.offset),
     [DLQ_HEADERS.timestamp]: l.timestamp,
   };
+  if (scrubBytes(l.value) !== l.value || scrubBytes(l.key) !== l.key) h[DLQ_HEADERS.scrubbed] = 'true';
+  return h;
 }
 
-/** The full copy: original key and value. */
+/** The full copy: original key and value, credentials replaced by their fingerprints. */
 export function fullCopy(l: DeadLetter): Message {
-  return { key: l.key, value: l.value, headers: headersOf(l) };
+  return { key: scrubBytes(l.key), value: scrubBytes(l.value), headers: headersOf(l) };
 }
 
 /** A copy keeping the first `keepBytes` of the value, with why, the original size and hash. Pure. */
@@ -84,12 +106,13 @@ export function truncatedCopy(l: DeadLetter, keepBytes: number, why: string): Me
   headers[DLQ_HEADERS.truncated] = why.slice(0, 512);
   headers[DLQ_HEADERS.originalSize] = String(l.value?.byteLength ?? 0);
   headers[DLQ_HEADERS.sha256] = sha256Hex(l.value);
-  let key = l.key;
+  let key = scrubBytes(l.key);
   if (key !== null && key.byteLength > TRUNCATED_KEY_MAX) {
     headers[DLQ_HEADERS.originalKeySize] = String(key.byteLength);
     key = null;
   }
-  const value = l.value === null ? null : l.value.subarray(0, Math.min(keepBytes, l.value.byteLength));
+  const scrubbed = scrubBytes(l.value);
+  const value = scrubbed === null ? null : scrubbed.subarray(0, Math.min(keepBytes, scrubbed.byteLength));
   return { key, value, headers };
 }
 
