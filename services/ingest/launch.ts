@@ -7,6 +7,7 @@
 // `errorscope start` keeps its API and HTTP ingest up whatever Kafka does.
 import type { Server } from 'node:http';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { KafkaConfig } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { createKafka, ensureDeadLetterTopic, ensureTopic } from '../kafka/client.js';
@@ -41,6 +42,8 @@ export interface LaunchOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** Not ready when nothing was fetched for this long (default 30 s). */
   staleMs?: number;
+  /** Extra kafkajs client settings (tests route the sockets through a switch to cut the network). */
+  kafkaConfig?: Partial<KafkaConfig>;
 }
 
 export interface KafkaIngest {
@@ -115,7 +118,7 @@ export async function launchKafkaIngest(
   const server: Server = served.server;
 
   async function attempt(): Promise<IngestWorker> {
-    const kafka = createKafka(cfg, log);
+    const kafka = createKafka(cfg, log, opts.kafkaConfig);
     const admin = kafka.admin();
     await admin.connect();
     try {
