@@ -88,8 +88,9 @@ export async function topicMaxMessageBytes(admin: Admin, topic: string): Promise
 }
 
 export interface DeadLetterTopicLimits {
+  /** max.message.bytes of the source topic (0: could not be read). */
   source: number;
-  /** max.message.bytes of the dead-letter topic after this call. */
+  /** max.message.bytes of the dead-letter topic after this call (0: unknown). */
   dlq: number;
   created: boolean;
   raised: boolean;
@@ -111,7 +112,16 @@ export async function ensureDeadLetterTopic(
   if (!topics.includes(sourceTopic)) {
     throw new Error(`topic ${sourceTopic} does not exist (create it, or start with --create-topics N)`);
   }
-  const source = await topicMaxMessageBytes(admin, sourceTopic);
+  let source: number;
+  try {
+    source = await topicMaxMessageBytes(admin, sourceTopic);
+  } catch (err) {
+    // No right to describe configs (a locked-down cluster): the limits stay as they are, and refused
+    // copies go out truncated. Not a reason to stop ingesting.
+    log?.warn({ err, sourceTopic }, 'cannot read the source topic limits; the dead-letter topic keeps its own');
+    if (!topics.includes(dlqTopic)) await ensureTopic(admin, dlqTopic, 1);
+    return { source: 0, dlq: 0, created: !topics.includes(dlqTopic), raised: false };
+  }
   const wanted = source + DLQ_HEADER_ROOM;
   if (!topics.includes(dlqTopic)) {
     try {
