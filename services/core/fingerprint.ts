@@ -50,12 +50,26 @@ export function keyIdentity(apiKey: string, keyId: string): string {
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u2028\u2029]/;
 
 // Cheap gate before the patterns below: most stored texts (error messages) mention none of these.
-const SECRET_HINT =
-  /[sr]k-|AIza|xai-|bearer|basic\s|key|auth|token|secret|passw|sig(?:nature)?=|[0-9a-f]{32}\.[0-9A-Za-z]{16}/i;
-// Raw keys by their shape: OpenAI/Anthropic/DeepSeek `sk-`, restricted `rk-`, Google `AIza`, xAI, Zhipu
-// `<32 hex>.<16 chars>`.
-const KEY_SHAPES =
-  /\b(?:sk|rk)-[A-Za-z0-9_-]{16,}|\bAIza[0-9A-Za-z_-]{30,}|\bxai-[A-Za-z0-9]{20,}|\b[0-9a-f]{32}\.[0-9A-Za-z]{16}\b/g;
+const SECRET_HINT = /[sr]k-|AIza|xai-|bearer|basic\s|key|auth|token|secret|passw|sig(?:nature)?=/i;
+// Raw keys by their shape: OpenAI/Anthropic/DeepSeek `sk-`, restricted `rk-`, Google `AIza`, xAI.
+const KEY_SHAPES = /\b(?:sk|rk)-[A-Za-z0-9_-]{16,}|\bAIza[0-9A-Za-z_-]{30,}|\bxai-[A-Za-z0-9]{20,}/g;
+// Zhipu keys `<32 hex>.<16 chars>`: found by hasZhipuShape first (a regex scanning every position for
+// 32 hex digits cost more than everything else here together).
+const ZHIPU_SHAPE = /\b[0-9a-f]{32}\.[0-9A-Za-z]{16}\b/g;
+
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102);
+}
+
+/** True when some '.' has 32 lowercase hex digits before it. */
+function hasZhipuShape(s: string): boolean {
+  for (let dot = s.indexOf('.', 32); dot >= 0; dot = s.indexOf('.', dot + 1)) {
+    let i = dot - 1;
+    while (i >= dot - 32 && isHex(s.charCodeAt(i))) i--;
+    if (i < dot - 32) return true;
+  }
+  return false;
+}
 // A credential by the name it is given: JSON fields, headers written as text, query parameters
 // (`"api_key":"..."`, `Authorization: Bearer ...`, `x-api-key=...`, `?api-key=...`), also JSON-escaped
 // (`\"api_key\":\"...\"`) and URL-encoded (`api-key%3D...`). The value stops at a quote, space,
@@ -113,12 +127,15 @@ export function scrubSecrets(text: string, rawKeys: readonly string[] = []): str
     const encoded = encodeURIComponent(k);
     if (encoded !== k) out = replaceAll(out, encoded, f);
   }
-  if (!SECRET_HINT.test(out)) return out;
-  return out
-    .replace(NAMED, (_m, name: string, sep: string, scheme: string | undefined, value: string) => {
-      return `${name}${sep}${scheme ?? ''}${fp(value)}`;
-    })
-    .replace(QUERY, (_m, name: string, value: string) => `${name}${fp(value)}`)
-    .replace(BEARER, (_m, scheme: string, value: string) => `${scheme}${fp(value)}`)
-    .replace(KEY_SHAPES, (m) => fp(m));
+  if (SECRET_HINT.test(out)) {
+    out = out
+      .replace(NAMED, (_m, name: string, sep: string, scheme: string | undefined, value: string) => {
+        return `${name}${sep}${scheme ?? ''}${fp(value)}`;
+      })
+      .replace(QUERY, (_m, name: string, value: string) => `${name}${fp(value)}`)
+      .replace(BEARER, (_m, scheme: string, value: string) => `${scheme}${fp(value)}`)
+      .replace(KEY_SHAPES, (m) => fp(m));
+  }
+  if (hasZhipuShape(out)) out = out.replace(ZHIPU_SHAPE, (m) => fp(m));
+  return out;
 }
