@@ -17,6 +17,7 @@ import { TimeInputError } from '../core/timeparse.js';
 import { InputError } from './dimensions.js';
 import { type IngestDeps, ingestRoute } from './ingest-route.js';
 import { clickhouseQuerier, ping } from './queries.js';
+import { type KafkaReadiness, ReadyResponse } from './readiness.js';
 import { type CatalogEntry, dataRoutes } from './routes.js';
 import { StatusResponse } from './schemas.js';
 
@@ -35,6 +36,8 @@ export interface AppDeps {
   now?: () => number;
   /** When given, POST /api/v1/ingest accepts NDJSON envelopes (errorscope start). */
   ingest?: Omit<IngestDeps, 'now'>;
+  /** Kafka ingest running in this process (errorscope start): /ready reports its state. */
+  kafka?: KafkaReadiness;
 }
 
 export class ApiConfigError extends Error {
@@ -235,19 +238,21 @@ export async function buildApp(deps: AppDeps) {
     '/ready',
     {
       schema: {
-        summary: 'Readiness: ClickHouse answers',
+        summary: 'Readiness: ClickHouse answers (and Kafka ingest consumes, when configured)',
         security: [],
-        response: { 200: StatusResponse, 503: StatusResponse },
+        response: { 200: ReadyResponse, 503: ReadyResponse },
       },
     },
     async (req, reply) => {
+      const kafka = deps.kafka ? { kafka: deps.kafka.state() } : {};
       try {
         await ping(db, database);
-        return { status: 'ready' };
       } catch (err) {
         req.log.warn({ err }, 'readiness: ClickHouse does not answer');
-        return reply.status(503).send({ status: 'unavailable' });
+        return reply.status(503).send({ status: 'unavailable', ...kafka });
       }
+      if (deps.kafka?.notReadyReason()) return reply.status(503).send({ status: 'unavailable', ...kafka });
+      return { status: 'ready', ...kafka };
     },
   );
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {

@@ -4,6 +4,7 @@
 // The answer is 2xx only once every row is stored.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { scrubSecrets } from '../core/fingerprint.js';
 import { classifyInputs, nonKafkaTransport } from '../ingest/pipeline.js';
 import type { CallInserter, StoredCall } from '../store/calls.js';
 import type { DeadLetter, DeadLetterInserter } from '../store/dead-letters.js';
@@ -49,7 +50,8 @@ export function splitBody(
   const dead: DeadLetter[] = rejected.map((r) => ({
     src: 'http',
     reason: r.reason,
-    raw: texts[r.index] ?? '',
+    // Kept for diagnosis, with every credential in it replaced by its fingerprint.
+    raw: scrubSecrets(texts[r.index] ?? ''),
     line: r.index + 1,
     kafka_topic: '',
     kafka_partition: -1,

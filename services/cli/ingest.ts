@@ -11,17 +11,20 @@ a redelivery or a rebalance never counts a call twice. Messages that can never b
 not an object, larger than INGEST_MAX_MESSAGE_BYTES, unclassifiable) go to KAFKA_DLQ_TOPIC with the
 reason in the 'errorscope-reason' header and the original bytes as value. Offsets are committed only
 after ClickHouse and the dead-letter topic acknowledged. When ClickHouse is down nothing is committed;
-the worker backs off (0.5 s doubling to 10 s) and resumes. Run several workers with the same group to
-share the topic's partitions.
+the worker backs off (0.5 s doubling to 10 s) and resumes. When the broker is unreachable or the topic
+missing, it keeps trying (1 s doubling to 30 s): /healthz stays 200, /readyz answers 503 with the
+reason. A dead letter the dead-letter topic refuses as too large goes there truncated, with its original
+size and SHA-256 in headers. Run several workers with the same group to share the topic's partitions.
 
 options:
   --topic NAME             source topic (KAFKA_TOPIC, default llm-calls)
   --group ID               consumer group (KAFKA_GROUP_ID, default errorscope-ingest)
   --dlq-topic NAME         dead-letter topic (KAFKA_DLQ_TOPIC, default llm-calls-dlq)
   --brokers HOST:PORT,...  bootstrap brokers (KAFKA_BROKERS, default 127.0.0.1:9092)
-  --metrics-port PORT      /metrics and /healthz (METRICS_PORT, default 9464; 0 = any free port)
+  --metrics-port PORT      /metrics, /healthz and /readyz (METRICS_PORT, default 9464; 0 = any free port)
   --create-topics N        create the source topic with N partitions if missing
-                           (the dead-letter topic is always created if missing, 1 partition)
+                           (the dead-letter topic is always created if missing, 1 partition,
+                           taking messages at least as large as the source topic's)
   --no-migrate             do not apply the schema migrations at start (default: apply, idempotent)
 
 Environment: KAFKA_*, INGEST_MAX_MESSAGE_BYTES (default 1 MiB), INGEST_SEGMENT_MAX (rows per insert,
@@ -85,10 +88,10 @@ export const command: Command = {
     });
     const { createStoreClient } = await import('../store/clickhouse.js');
     const { migrate } = await import('../store/migrate.js');
-    const { launchWorker } = await import('../ingest/launch.js');
+    const { launchKafkaIngest } = await import('../ingest/launch.js');
 
     const client = await createStoreClient(cfg);
-    let launched: Awaited<ReturnType<typeof launchWorker>> | null = null;
+    let launched: Awaited<ReturnType<typeof launchKafkaIngest>> | null = null;
     try {
       if (runMigrations) {
         const res = await migrate(client, cfg);
@@ -98,10 +101,10 @@ export const command: Command = {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
       });
-      launched = await launchWorker(cfg, client, log, { createPartitions });
+      launched = await launchKafkaIngest(cfg, client, log, { createPartitions, restartOnFatal: false });
       log.info(
         { topic: cfg.KAFKA_TOPIC, group: cfg.KAFKA_GROUP_ID, metricsPort: launched.metricsPort },
-        'ingest worker started',
+        'ingest worker started (retries until the broker and the topic are there; see /readyz)',
       );
       const outcome = await Promise.race([signal, launched.fatal]);
       if (outcome instanceof Error) throw outcome;

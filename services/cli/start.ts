@@ -19,7 +19,10 @@ options:
   --demo-rate N     live demo calls per second at the daily peak (default 5)
   --host H          listen address (HOST, default 127.0.0.1)
   --port P          listen port (PORT, default 8080)
-  --brokers LIST    Kafka brokers (KAFKA_BROKERS); unset: HTTP ingest only
+  --brokers LIST    Kafka brokers (KAFKA_BROKERS); unset: HTTP ingest only. An unreachable broker or a
+                    missing topic never stops the API or HTTP ingest: Kafka ingest retries with
+                    back-off and /ready says why it is not consuming (503)
+  --create-topics N create the Kafka source topic with N partitions if missing
   --data DIR        embedded ClickHouse data directory (CHDB_PATH, default ./data)
   -h, --help        this help
 
@@ -29,6 +32,8 @@ Then open http://HOST:PORT/docs, /api/v1/surges?codes=1310&by=key and /api/v1/qu
 interface StartOptions {
   demo: boolean;
   demoRate: number;
+  /** --create-topics N: partitions of the source topic when it is created; 0: not created. */
+  createPartitions: number;
   overrides: Record<string, string>;
 }
 
@@ -47,6 +52,7 @@ export function parseStartArgs(args: string[]): StartOptions {
         port: { type: 'string' },
         brokers: { type: 'string' },
         data: { type: 'string' },
+        'create-topics': { type: 'string' },
       },
     }));
   } catch (err) {
@@ -56,12 +62,16 @@ export function parseStartArgs(args: string[]): StartOptions {
   if (!Number.isFinite(demoRate) || demoRate <= 0 || demoRate > 10_000) {
     throw new UsageError('--demo-rate must be a number above 0 and at most 10000');
   }
+  const topics = values['create-topics'];
+  if (topics !== undefined && (typeof topics !== 'string' || !/^[1-9]\d{0,3}$/.test(topics))) {
+    throw new UsageError('--create-topics must be a whole number of partitions from 1 to 9999');
+  }
   const overrides: Record<string, string> = {};
   if (typeof values.host === 'string') overrides.HOST = values.host;
   if (typeof values.port === 'string') overrides.PORT = values.port;
   if (typeof values.brokers === 'string') overrides.KAFKA_BROKERS = values.brokers;
   if (typeof values.data === 'string') overrides.CHDB_PATH = values.data;
-  return { demo: values.demo === true, demoRate, overrides };
+  return { demo: values.demo === true, demoRate, createPartitions: topics ? Number(topics) : 0, overrides };
 }
 
 export const command: Command = {
@@ -112,27 +122,33 @@ export const command: Command = {
     const demoAbort = new AbortController();
     let demoDone: Promise<unknown> = Promise.resolve();
     try {
+      // Kafka ingest first (it returns at once and keeps trying in the background), so /ready can say
+      // how it is doing from the first request.
+      let kafka: import('../ingest/launch.js').KafkaIngest | undefined;
+      if (config.KAFKA_BROKERS?.length) {
+        const { launchKafkaIngest } = await import('../ingest/launch.js');
+        const launched = await launchKafkaIngest(config, store.client, log, {
+          createPartitions: opts.createPartitions,
+          restartOnFatal: true,
+        });
+        kafka = launched;
+        stops.push(() => launched.stop());
+        log.info({ topic: config.KAFKA_TOPIC, metricsPort: launched.metricsPort }, 'Kafka ingest starting');
+      }
       const server = await startServer({
         config,
         client: store.client,
         logger: log,
         taxonomy: TAXONOMY,
         ingest: { calls: store.calls, deadLetters: store.deadLetters, maxLineBytes: config.INGEST_MAX_MESSAGE_BYTES },
+        kafka,
       });
-      stops.push(() => server.close());
+      // The API stops first (no new HTTP ingest), then Kafka ingest finishes its batch in flight.
+      stops.unshift(() => server.close());
       log.info(
         { url: server.url, docs: `${server.url}/docs`, data: config.CLICKHOUSE_URL ?? config.CHDB_PATH },
         'errorscope is up',
       );
-
-      let fatal: Promise<Error> = new Promise(() => {});
-      if (config.KAFKA_BROKERS?.length) {
-        const { launchWorker } = await import('../ingest/launch.js');
-        const launched = await launchWorker(config, store.client, log);
-        stops.unshift(() => launched.stop());
-        fatal = launched.fatal;
-        log.info({ topic: config.KAFKA_TOPIC, metricsPort: launched.metricsPort }, 'Kafka ingest running');
-      }
 
       if (opts.demo) demoDone = runStartDemo(store, config, opts.demoRate, demoAbort.signal, log);
 
@@ -140,8 +156,7 @@ export const command: Command = {
         process.once('SIGTERM', () => resolve('SIGTERM'));
         process.once('SIGINT', () => resolve('SIGINT'));
       });
-      const outcome = await Promise.race([signal, fatal]);
-      if (outcome instanceof Error) throw outcome;
+      const outcome = await signal;
       log.info({ signal: outcome }, 'stopping');
       return 0;
     } catch (err) {

@@ -199,7 +199,22 @@ function stripQuery(url: string): string {
   return cut < 0 ? url : url.slice(0, cut);
 }
 
-const URL_KEY = /[?&](?:key|api_key|apikey)=([^&#]+)/i;
+const URL_KEY = /[?&](?:key|api[-_]?key|x-api-key|access_token|token)=([^&#]+)/i;
+/** Headers that carry a key (the scheme, if any, is dropped). */
+const KEY_HEADERS = new Set(['authorization', 'x-api-key', 'api-key', 'x-goog-api-key', 'proxy-authorization']);
+
+/** Raw keys in request headers logged with the call: scrubbed from the stored texts, never stored. */
+function headerKeys(headers: unknown): string[] {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return [];
+  const out: string[] = [];
+  for (const [name, v] of Object.entries(headers as Record<string, unknown>)) {
+    if (typeof v !== 'string' || !KEY_HEADERS.has(name.toLowerCase())) continue;
+    const m = /^(?:Bearer|Basic|Token|Key)\s+(.+)$/i.exec(v.trim());
+    const key = (m ? m[1]! : v).trim();
+    if (key.length >= 6) out.push(key, v);
+  }
+  return out;
+}
 
 /** Never throws: a value that cannot be coerced is rejected with the reason. */
 export function normalizeEnvelope(value: unknown): NormalizeResult {
@@ -221,9 +236,18 @@ export function normalizeEnvelope(value: unknown): NormalizeResult {
       apiKey = apiKey.slice(7).trim();
     }
     const keyId = str(e.key_id, 'key_id');
-    if (apiKey === '' && keyId === '' && rawUrl.includes('key=')) {
-      const m = URL_KEY.exec(rawUrl);
-      if (m) apiKey = decodeURIComponentSafe(m[1]!);
+    const inUrl = rawUrl.includes('=') ? URL_KEY.exec(rawUrl) : null;
+    if (inUrl) {
+      const decoded = decodeURIComponentSafe(inUrl[1]!);
+      secrets.push(inUrl[1]!);
+      if (decoded !== inUrl[1]) secrets.push(decoded);
+      if (apiKey === '' && keyId === '') apiKey = decoded;
+    }
+    const fromHeaders = headerKeys(e.headers);
+    if (fromHeaders.length > 0) {
+      secrets.push(...fromHeaders);
+      // No key named in the envelope: the one the call was made with identifies it.
+      if (apiKey === '' && keyId === '') apiKey = fromHeaders[0]!;
     }
     if (apiKey !== '') secrets.push(apiKey);
     if (keyId !== '' && keyId !== apiKey) secrets.push(keyId);

@@ -1,6 +1,7 @@
 // Line in, CallRecord out: parse, normalize, classify. Never throws; what cannot become a record is
 // rejected with the reason (the ingest adapter sends it to the dead-letter topic).
 import { classifyNormalized, type Verdict } from './classify.js';
+import { scrubSecrets } from './fingerprint.js';
 import { normalizeEnvelope } from './normalize.js';
 import type { CallRecord, Classification, LineResult, ProcessOptions } from './types.js';
 
@@ -21,8 +22,10 @@ export type Analysis =
   | { ok: true; record: CallRecord; verdict: Verdict; notes: readonly string[] }
   | { ok: false; reason: string };
 
+/** Every rejection reason is scrubbed: it is stored with the dead letter and answered over HTTP, and
+ * parser messages quote the input. */
 function reject(reason: string): { ok: false; reason: string } {
-  return { ok: false, reason };
+  return { ok: false, reason: scrubSecrets(reason) };
 }
 
 /** Parses one NDJSON line (string or raw bytes) into JSON, or says why it cannot. */
@@ -58,7 +61,7 @@ export function parseLine(
 export function analyzeValue(value: unknown, opts: ProcessOptions): Analysis {
   try {
     const n = normalizeEnvelope(value);
-    if (!n.ok) return n;
+    if (!n.ok) return reject(n.reason);
     const env = n.env;
     const ts = env.ts ?? opts.fallbackTs;
     const v = classifyNormalized(env, ts);

@@ -1,4 +1,5 @@
-// Prometheus metrics and health of an ingest worker, served on METRICS_PORT (/metrics, /healthz).
+// Prometheus metrics and health of an ingest worker, served on METRICS_PORT: /metrics, /healthz
+// (liveness: the process works, even while the broker is down) and /readyz (readiness: consuming).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -20,6 +21,12 @@ export class IngestMetrics {
   readonly deadLettered = new Counter({
     name: 'errorscope_ingest_dead_letters_total',
     help: 'Messages sent to the dead-letter topic',
+    labelNames: ['topic'],
+    registers: [this.registry],
+  });
+  readonly deadLettersTruncated = new Counter({
+    name: 'errorscope_ingest_dead_letters_truncated_total',
+    help: 'Dead letters sent as a truncated copy (reason, original size and SHA-256 in headers) because the broker refused the full copy as too large',
     labelNames: ['topic'],
     registers: [this.registry],
   });
@@ -55,6 +62,28 @@ export class IngestMetrics {
     registers: [this.registry],
   });
 
+  /** Read when /metrics is scraped: true while Kafka ingest is consuming. */
+  readyProbe: () => boolean = () => false;
+  readonly kafkaReady: Gauge = new Gauge({
+    name: 'errorscope_ingest_kafka_ready',
+    help: '1 while Kafka ingest is consuming (connected, fetching, batches succeed), else 0 (see /readyz for why)',
+    registers: [this.registry],
+    collect: () => {
+      this.kafkaReady.set(this.readyProbe() ? 1 : 0);
+    },
+  });
+  readonly kafkaState = new Gauge({
+    name: 'errorscope_ingest_kafka_state',
+    help: 'State of Kafka ingest: 1 for the current state (starting, running, retrying, stopped), 0 for the others',
+    labelNames: ['state'],
+    registers: [this.registry],
+  });
+  readonly kafkaStartFailures = new Counter({
+    name: 'errorscope_ingest_kafka_start_failures_total',
+    help: 'Failed attempts to start (or restart) Kafka ingest: broker unreachable, topic missing, consumer crashed',
+    registers: [this.registry],
+  });
+
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'errorscope_' });
   }
@@ -63,9 +92,13 @@ export class IngestMetrics {
 export interface HealthSource {
   /** Null when healthy, else why not. */
   unhealthyReason(): string | null;
+  /** Null when ready, else why not (/readyz). */
+  notReadyReason?(): string | null;
+  /** Details served with /readyz. */
+  readyDetails?(): Record<string, unknown>;
 }
 
-/** Serves /metrics and /healthz. Port 0 picks a free port (tests). */
+/** Serves /metrics, /healthz and /readyz. Port 0 picks a free port (tests). */
 export async function serveMetrics(
   metrics: IngestMetrics,
   health: HealthSource,
@@ -82,6 +115,13 @@ export async function serveMetrics(
       const why = health.unhealthyReason();
       res.writeHead(why ? 503 : 200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(why ? { status: 'unhealthy', reason: why } : { status: 'ok' }));
+      return;
+    }
+    if (path === '/readyz') {
+      const why = health.unhealthyReason() ?? health.notReadyReason?.() ?? null;
+      const details = health.readyDetails?.() ?? {};
+      res.writeHead(why ? 503 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(why ? { status: 'not ready', reason: why, ...details } : { status: 'ready', ...details }));
       return;
     }
     if (path === '/metrics') {

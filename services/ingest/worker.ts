@@ -86,6 +86,12 @@ export class IngestWorker {
   /** Recorded segments per partition, loaded lazily; dropped on every (re)join and after any failure. */
   private readonly cache = new Map<number, SegmentIntent[]>();
   private crashed: string | null = null;
+  /** When the consumer last showed it reaches the broker and makes progress (a fetch, an inserted segment). */
+  private progressAt = 0;
+  /** The last consumer restart not followed by a fetch yet. */
+  private restartFailure: string | null = null;
+  /** The last failed batch not followed by an inserted segment yet. */
+  private lastFailure: string | null = null;
   private stopping = false;
   private started = false;
   private onFatal: (err: Error) => void = () => {};
@@ -123,14 +129,29 @@ export class IngestWorker {
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
     });
-    this.deadLetters = deps.deadLetters ?? kafkaDeadLetters(this.producer, opts.dlqTopic);
-    const { GROUP_JOIN, CRASH } = this.consumer.events;
+    this.deadLetters =
+      deps.deadLetters ??
+      kafkaDeadLetters(this.producer, opts.dlqTopic, {
+        onTruncated: (l, kept, why) => {
+          deps.metrics?.deadLettersTruncated.inc({ topic: l.topic });
+          log.warn(
+            { topic: l.topic, partition: l.partition, offset: l.offset, size: l.value?.byteLength ?? 0, kept, why },
+            'dead letter refused as too large; sent a truncated copy with its size and SHA-256',
+          );
+        },
+      });
+    const { GROUP_JOIN, CRASH, FETCH } = this.consumer.events;
+    this.consumer.on(FETCH, () => {
+      this.progressAt = Date.now();
+      this.restartFailure = null;
+    });
     this.consumer.on(GROUP_JOIN, (e) => {
       this.cache.clear();
       log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined the consumer group');
     });
     this.consumer.on(CRASH, (e) => {
       this.cache.clear();
+      this.restartFailure = `consumer restarting: ${e.payload.error.message}`;
       if (!e.payload.restart) {
         this.crashed = e.payload.error.message;
         this.onFatal(e.payload.error);
@@ -149,6 +170,7 @@ export class IngestWorker {
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.started = true;
+    this.progressAt = Date.now();
   }
 
   /** Stops fetching, lets the batch in flight finish and commit, leaves the group, closes the producer. */
@@ -162,6 +184,21 @@ export class IngestWorker {
     if (this.crashed) return `consumer crashed: ${this.crashed}`;
     if (this.stopping) return 'stopping';
     if (!this.started) return 'starting';
+    return null;
+  }
+
+  /**
+   * Null when the worker is consuming: started, fetched from the broker within `staleMs` (kafkajs
+   * fetches at least every maxWaitTime, 5 s, when idle) and its last batch did not fail. Else why not:
+   * the broker is down or unreachable, ClickHouse refuses the inserts, the consumer is restarting.
+   */
+  notReadyReason(staleMs: number, now = Date.now()): string | null {
+    const unhealthy = this.unhealthyReason();
+    if (unhealthy) return unhealthy;
+    if (this.lastFailure) return this.lastFailure;
+    if (this.restartFailure) return this.restartFailure;
+    const idle = now - this.progressAt;
+    if (idle > staleMs) return `no fetch from the broker for ${Math.round(idle / 1000)} s`;
     return null;
   }
 
@@ -228,6 +265,8 @@ export class IngestWorker {
         }
         resolveOffset(String(seg.last));
         resolved = seg.last + 1;
+        this.progressAt = Date.now();
+        this.lastFailure = null;
         metrics?.consumed.inc({ topic }, slice.length);
         metrics?.inserted.inc({ topic }, rows.length);
         if (rejected.length > 0) metrics?.deadLettered.inc({ topic }, rejected.length);
@@ -256,6 +295,7 @@ export class IngestWorker {
         throw err;
       }
       metrics?.failures.inc({ topic });
+      this.lastFailure = `batch failed: ${(err as Error).message}`;
       log.error(
         { err, topic, partition, offsets: [offsets[0], offsets.at(-1)], resumeAt: resolved },
         'batch failed; not committed past the last inserted segment',
