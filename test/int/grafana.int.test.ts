@@ -279,7 +279,12 @@ async function runRule(world: World, r: AlertRule) {
   return { alerting: machine.alerting(), last: last! };
 }
 
-const PER_KEY = ['errorscope-1310-surge', 'errorscope-quota-wall', 'errorscope-rate-limit-spike'];
+const PER_KEY = [
+  'errorscope-1310-surge',
+  'errorscope-quota-wall',
+  'errorscope-rate-limit-spike',
+  'errorscope-retry-waste',
+];
 
 /** The quota walls at NOW from the records: quota errors after a key's last minute with a success. */
 function oracleWalls(records: CallRecord[], codes: string[], lookbackMs: number) {
@@ -360,6 +365,23 @@ describe('alert rules: 1310 surge and quota walls', () => {
     const reset = (fp: string) => (s?.kind === 'numbers' ? s.items.find((i) => i.labels.key === fp)?.value : undefined);
     expect(reset(w.keys[4]!.fp)).toBe(WALL_RESET / 1000);
     expect(reset(w.keys[6]!.fp)).toBeNaN();
+  });
+
+  it('the retry-waste rule fires for the keys that keep calling into their walls, with the wasted calls', async () => {
+    const w = worlds.surge;
+    const { alerting, last } = await runRule(w, rule('errorscope-retry-waste'));
+    // Keys 4 (1308 until its reset) and 6 (1113, no reset: repeats) fail every call, no success since;
+    // the surge keys 0 and 2 still succeed every minute, so their 1310s are not waste.
+    const walled = [w.keys[4]!, w.keys[6]!];
+    expect(alerting.map((l) => l.key).sort()).toEqual(walled.map((k) => k.fp).sort());
+    for (const k of walled) {
+      // Every wall error of the key in the rule's last hour but the first (how the client learned).
+      const n = w.records.filter(
+        (r) => r.key_fp === k.fp && ['1308', '1113'].includes(r.code) && r.ts >= NOW - HOUR && r.ts < NOW,
+      ).length;
+      const b = last.results.B;
+      expect(b?.kind === 'numbers' && b.items.find((i) => i.labels.key === k.fp)?.value).toBe(n - 1);
+    }
   });
 
   it.each(['errorscope-rate-limit-spike', 'errorscope-provider-overload'])('%s stays quiet', async (uid) => {

@@ -61,6 +61,7 @@ const API_PATHS = [
   /^\/api\/v1\/samples$/,
   /^\/api\/v1\/taxonomy$/,
   /^\/api\/v1\/unknown-codes$/,
+  /^\/api\/v1\/retry-waste$/,
   /^\/api\/v1\/values\/(provider|model|key|tenant|category|code|http_status)$/,
 ];
 
@@ -249,12 +250,13 @@ describe('alert rules', () => {
   const exprTypes = (r: AlertRule) =>
     new Set(r.data.filter((q) => q.datasourceUid === '__expr__').map((q) => q.model.type));
 
-  it('cover the four situations a person acts on', () => {
+  it('cover the situations a person acts on', () => {
     expect(rules.map((r) => r.uid).sort()).toEqual([
       'errorscope-1310-surge',
       'errorscope-provider-overload',
       'errorscope-quota-wall',
       'errorscope-rate-limit-spike',
+      'errorscope-retry-waste',
     ]);
     const all = new Set(rules.flatMap((r) => [...exprTypes(r)]));
     expect(all).toEqual(new Set(['reduce', 'math', 'threshold']));
@@ -344,7 +346,12 @@ describe('alert rules', () => {
         .flatMap((p) => p.value.split(','));
     const overload = new Set(codes('errorscope-provider-overload'));
     expect(overload).toEqual(new Set(['1305', '1312', '529']));
-    for (const uid of ['errorscope-1310-surge', 'errorscope-rate-limit-spike', 'errorscope-quota-wall']) {
+    for (const uid of [
+      'errorscope-1310-surge',
+      'errorscope-rate-limit-spike',
+      'errorscope-quota-wall',
+      'errorscope-retry-waste',
+    ]) {
       for (const c of codes(uid)) expect(overload.has(c), `${uid} counts ${c}`).toBe(false);
     }
   });

@@ -1,0 +1,86 @@
+// The insight routes under /api/v1: questions no gateway answers (retry waste, provider incident or
+// own account, wording drift, walls as a calendar). Handlers parse and validate, call one store
+// function for the rows and one pure core function for the decision, and shape the answer.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { computeRetryWaste } from '../core/retry-waste.js';
+import { DAY_MS, parseDuration, parseRange, RETENTION_MS, TimeInputError } from '../core/timeparse.js';
+import { CATEGORIES } from '../core/types.js';
+import { type LabelFilters, queryWasteInputs, TooManyRowsError } from '../store/insights.js';
+import { InputError, parseList } from './dimensions.js';
+import * as S from './insights-schemas.js';
+import type { Querier } from './queries.js';
+import { ErrorResponse } from './schemas.js';
+
+export interface InsightDeps {
+  db: Querier;
+  database: string;
+  now: () => number;
+}
+
+const errorResponses = { 400: ErrorResponse, 401: ErrorResponse, 500: ErrorResponse };
+const HOUR = 3_600_000;
+/** The waste and incident routes read raw errors and the minute rollup: its retention bounds them. */
+const MAX_RANGE = RETENTION_MS['1m'];
+const MAX_ROWS = 500_000;
+
+function labelFilters(q: Partial<Record<keyof LabelFilters, string | undefined>>): LabelFilters {
+  const out: LabelFilters = {};
+  for (const k of ['provider', 'model', 'key', 'tenant'] as const) {
+    const v = parseList(q[k]);
+    if (v) out[k] = v;
+  }
+  return out;
+}
+
+function categoryList(raw: string | undefined, fallback: string): string[] {
+  const list = parseList(raw ?? fallback) ?? parseList(fallback)!;
+  for (const c of list) {
+    if (!(CATEGORIES as readonly string[]).includes(c) || c === 'ok') {
+      throw new InputError(`categories: unknown error category '${c}'; use e.g. quota,auth,account,permission`);
+    }
+  }
+  return list;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app, deps) => {
+  const { db, database, now } = deps;
+
+  app.get(
+    '/retry-waste',
+    {
+      schema: {
+        summary: 'Calls spent against a wall: after a wall code before its reset, or repeating a non-retryable error',
+        querystring: S.RetryWasteQuerystring,
+        response: { 200: S.RetryWasteResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const nowMs = now();
+      const range = parseRange(q, nowMs, 6 * HOUR, MAX_RANGE);
+      const repeatWindowMs = parseDuration(q.window ?? '10m', 'window');
+      if (repeatWindowMs > DAY_MS) throw new TimeInputError(`window '${q.window}' is over the limit of 1d`);
+      const by = q.by ?? 'key';
+      let inputs: Awaited<ReturnType<typeof queryWasteInputs>>;
+      try {
+        inputs = await queryWasteInputs(db, database, {
+          from: range.from,
+          to: range.to,
+          categories: categoryList(q.categories, 'quota,auth,account,permission'),
+          filters: labelFilters(q),
+          maxRows: MAX_ROWS,
+        });
+      } catch (err) {
+        if (err instanceof TooManyRowsError) throw new InputError(`${err.message}: narrow from/to or the filters`);
+        throw err;
+      }
+      const rows = computeRetryWaste(inputs.errors, inputs.okMinutes, { by, repeatWindowMs })
+        .filter((r) => r.wasted_calls >= (q.min_calls ?? 1))
+        .slice(0, q.limit ?? 1000)
+        .map(({ group, ...r }) => ({ ...r, [by]: group, reset_at_iso: iso(r.reset_at) }));
+      return { rows };
+    },
+  );
+};

@@ -1,0 +1,199 @@
+// The insight routes (retry waste, incidents, wording drift, wall calendar) through app.inject()
+// against the real embedded ClickHouse, seeded through the real pipeline. Every expected value is
+// computed from the planted envelopes or the stored records, never copied from an answer.
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildApp } from '../../services/api/app.js';
+import { TAXONOMY } from '../../services/core/taxonomy.js';
+import type { CallRecord, Envelope } from '../../services/core/types.js';
+import { generateEnvelopes, ingestEnvelopes, openTestStore, type SeedKey, type TestStore } from '../helpers/seed.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const TOKEN = 'insights-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
+const NOW = Math.floor(Date.now() / MIN) * MIN + 30_000;
+const secs = (ms: number) => Math.floor(ms / 1000) * 1000;
+const START = NOW - 3 * HOUR;
+const WALL_START = NOW - 60 * MIN;
+const WALL_RESET = secs(NOW + 2 * HOUR);
+const WALL_PER_MIN = 4;
+const ARREARS_START = NOW - 30 * MIN;
+const ARREARS_PER_MIN = 2;
+// The provider-wide episode: 1305 on every zhipu key; the one-key episode: 529 on one anthropic key.
+const INCIDENT = { startMs: NOW - 40 * MIN, endMs: NOW - 25 * MIN, perMinute: 3 };
+const LONE = { startMs: NOW - 50 * MIN, endMs: NOW - 35 * MIN, perMinute: 5 };
+// New wording for 1308 on another zai key: matches no template, no reset time in it.
+const DRIFT = { atMs: NOW - 20 * MIN, count: 6, message: 'Quota for the current 5-hour window has been used up' };
+
+let store: TestStore;
+let app: Awaited<ReturnType<typeof buildApp>>;
+let records: CallRecord[];
+let keys: SeedKey[];
+
+function errorEnvelope(key: SeedKey, ts: number, status: number, body: unknown, n: number): Envelope {
+  return {
+    ts: new Date(ts).toISOString(),
+    url: key.url,
+    model: key.model,
+    api_key: key.raw,
+    tenant: key.tenant,
+    request_id: `req-ins-${key.index}-${n}`,
+    status,
+    latency_ms: 50,
+    body,
+  };
+}
+
+/** `perMinute` errors per key per minute in [startMs, endMs). */
+function burst(
+  ks: SeedKey[],
+  e: { startMs: number; endMs: number; perMinute: number },
+  make: (k: SeedKey, ts: number, n: number) => Envelope,
+) {
+  const out: Envelope[] = [];
+  let n = 0;
+  for (let m = Math.ceil(e.startMs / MIN) * MIN; m < e.endMs; m += MIN) {
+    for (const k of ks)
+      for (let i = 0; i < e.perMinute; i++) out.push(make(k, m + 2_000 + i * 9_000 + k.index * 101, n++));
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  store = await openTestStore('insights_it');
+  const base = generateEnvelopes({
+    startMs: START,
+    endMs: NOW,
+    keys: 12,
+    walls: [
+      { key: 2, code: '1308', startMs: WALL_START, perMinute: WALL_PER_MIN, resetMs: WALL_RESET },
+      { key: 4, code: '1113', startMs: ARREARS_START, perMinute: ARREARS_PER_MIN, resetMs: null },
+    ],
+  });
+  keys = base.keys;
+  const zhipu = keys.filter((k) => k.provider === 'zhipu');
+  const extra = [
+    ...burst(zhipu, INCIDENT, (k, ts, n) =>
+      errorEnvelope(k, ts, 429, { error: { code: '1305', message: 'The API has triggered a rate limit.' } }, n),
+    ),
+    ...burst([keys[3]!], LONE, (k, ts, n) =>
+      errorEnvelope(k, ts, 529, { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }, n),
+    ),
+    ...Array.from({ length: DRIFT.count }, (_, i) =>
+      errorEnvelope(keys[8]!, DRIFT.atMs + i * 1000, 429, { error: { code: '1308', message: DRIFT.message } }, 900 + i),
+    ),
+  ];
+  const all = [...base.envelopes, ...extra].sort((a, b) => Date.parse(String(a.ts)) - Date.parse(String(b.ts)));
+  records = await ingestEnvelopes(store.client, store.database, all);
+  app = await buildApp({
+    config: {
+      HOST: '127.0.0.1',
+      API_TOKENS: [TOKEN],
+      ALLOW_NO_AUTH: false,
+      RATE_LIMIT_PER_MINUTE: 100_000,
+      CLICKHOUSE_DATABASE: store.database,
+    },
+    client: store.client,
+    logger: pino({ level: 'silent' }),
+    taxonomy: TAXONOMY,
+    now: () => NOW,
+  });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await store?.close();
+});
+
+async function get(url: string) {
+  let res = await app.inject({ method: 'GET', url, headers: auth });
+  // A shared, loaded machine can starve the event loop: under-pressure answers 503 "retry later",
+  // and a client retries that (bounded), as Grafana does.
+  for (let i = 0; i < 50 && res.statusCode === 503; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    res = await app.inject({ method: 'GET', url, headers: auth });
+  }
+  return { status: res.statusCode, body: res.json() as { rows: Record<string, unknown>[]; message?: string } };
+}
+
+describe('GET /api/v1/retry-waste', () => {
+  test('a key hammering a 1308 wall: every call after the first until the reset is waste', async () => {
+    const k2 = keys[2]!;
+    const wall = records.filter((r) => r.key_fp === k2.fp && r.code === '1308');
+    // Planted: WALL_PER_MIN calls in each whole minute from WALL_START to NOW, plus the partial minute.
+    const minutes = Math.floor((NOW - Math.ceil(WALL_START / MIN) * MIN) / MIN);
+    expect(wall.length).toBeGreaterThanOrEqual(minutes * WALL_PER_MIN);
+    const { status, body } = await get(`/api/v1/retry-waste?from=${NOW - 2 * HOUR}&to=${NOW}&by=key`);
+    expect(status).toBe(200);
+    const row = body.rows.find((r) => r.key === k2.fp)!;
+    expect(row).toMatchObject({
+      keys: 1,
+      wall_calls: wall.length - 1,
+      repeat_calls: 0,
+      wasted_calls: wall.length - 1,
+      wasted_ms: wall.slice(1).reduce((s, r) => s + (r.latency_ms ?? 0), 0),
+      first_seen: wall[1]!.ts,
+      last_seen: wall.at(-1)!.ts,
+      provider: k2.provider,
+      code: '1308',
+      category: 'quota',
+      reset_at: WALL_RESET,
+      reset_at_iso: new Date(WALL_RESET).toISOString(),
+    });
+    expect(row.advice).toContain(`stop calling until ${new Date(WALL_RESET).toISOString()}`);
+  });
+
+  test('arrears without a reset time: repeats of 1113 within the window, advice to recharge', async () => {
+    const k4 = keys[4]!;
+    const arrears = records.filter((r) => r.key_fp === k4.fp && r.code === '1113');
+    expect(arrears.length).toBeGreaterThan(20);
+    const { body } = await get(`/api/v1/retry-waste?from=${NOW - 2 * HOUR}&to=${NOW}`);
+    const row = body.rows.find((r) => r.key === k4.fp)!;
+    expect(row).toMatchObject({
+      wall_calls: 0,
+      repeat_calls: arrears.length - 1,
+      code: '1113',
+      reset_at: null,
+      reset_at_iso: null,
+    });
+    expect(row.advice).toMatch(/^stop retrying 1113: recharge/);
+  });
+
+  test('keys that keep succeeding waste nothing; rows come most wasteful first', async () => {
+    const { body } = await get(`/api/v1/retry-waste?from=${NOW - 2 * HOUR}&to=${NOW}`);
+    expect(body.rows.map((r) => r.key)).toEqual([keys[2]!.fp, keys[4]!.fp]);
+  });
+
+  test('by tenant sums the keys of each tenant', async () => {
+    const { body } = await get(`/api/v1/retry-waste?from=${NOW - 2 * HOUR}&to=${NOW}&by=tenant`);
+    const count = (fp: string, code: string) => records.filter((r) => r.key_fp === fp && r.code === code).length - 1;
+    expect(body.rows).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ tenant: keys[2]!.tenant, wasted_calls: count(keys[2]!.fp, '1308') }),
+        expect.objectContaining({ tenant: keys[4]!.tenant, wasted_calls: count(keys[4]!.fp, '1113') }),
+      ]),
+    );
+    expect(body.rows[0]).not.toHaveProperty('key');
+  });
+
+  test('a shorter repeat window than the gap between arrears calls finds no repeats', async () => {
+    // The 1113s come ARREARS_PER_MIN a minute: 60/ARREARS_PER_MIN s apart (spread over the minute).
+    const { body } = await get(`/api/v1/retry-waste?from=${NOW - 2 * HOUR}&to=${NOW}&window=10s`);
+    expect(body.rows.map((r) => r.key)).toEqual([keys[2]!.fp]);
+  });
+
+  test('bad input is a 400 that says what to change', async () => {
+    const bad = await get('/api/v1/retry-waste?categories=quota,nonsense');
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain("unknown error category 'nonsense'");
+    expect((await get('/api/v1/retry-waste?window=3d')).status).toBe(400);
+    expect((await get('/api/v1/retry-waste?by=region')).status).toBe(400);
+    expect((await get(`/api/v1/retry-waste?from=${NOW}&to=${NOW - HOUR}`)).status).toBe(400);
+  });
+
+  test('is in the OpenAPI document', async () => {
+    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+    expect(Object.keys(res.json().paths)).toContain('/api/v1/retry-waste');
+  });
+});
