@@ -2,10 +2,18 @@
 // own account, wording drift, walls as a calendar). Handlers parse and validate, call one store
 // function for the rows and one pure core function for the decision, and shape the answer.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { computeDrift } from '../core/drift.js';
+import { DEFAULT_INCIDENT_OPTIONS, findIncidents } from '../core/incidents.js';
 import { computeRetryWaste } from '../core/retry-waste.js';
 import { DAY_MS, parseDuration, parseRange, RETENTION_MS, TimeInputError } from '../core/timeparse.js';
 import { CATEGORIES } from '../core/types.js';
-import { type LabelFilters, queryWasteInputs, TooManyRowsError } from '../store/insights.js';
+import {
+  type LabelFilters,
+  queryIncidentInputs,
+  queryWasteInputs,
+  queryWordings,
+  TooManyRowsError,
+} from '../store/insights.js';
 import { InputError, parseList } from './dimensions.js';
 import * as S from './insights-schemas.js';
 import type { Querier } from './queries.js';
@@ -22,6 +30,7 @@ const HOUR = 3_600_000;
 /** The waste and incident routes read raw errors and the minute rollup: its retention bounds them. */
 const MAX_RANGE = RETENTION_MS['1m'];
 const MAX_ROWS = 500_000;
+const DEFAULT_INCIDENT_CATEGORIES = 'overload,rate_limit,server_error,timeout,network,quota,auth,account,permission';
 
 function labelFilters(q: Partial<Record<keyof LabelFilters, string | undefined>>): LabelFilters {
   const out: LabelFilters = {};
@@ -33,7 +42,7 @@ function labelFilters(q: Partial<Record<keyof LabelFilters, string | undefined>>
 }
 
 function categoryList(raw: string | undefined, fallback: string): string[] {
-  const list = parseList(raw ?? fallback) ?? parseList(fallback)!;
+  const list = parseList(raw ?? fallback) ?? parseList(fallback) ?? [];
   for (const c of list) {
     if (!(CATEGORIES as readonly string[]).includes(c) || c === 'ok') {
       throw new InputError(`categories: unknown error category '${c}'; use e.g. quota,auth,account,permission`);
@@ -80,6 +89,109 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
         .filter((r) => r.wasted_calls >= (q.min_calls ?? 1))
         .slice(0, q.limit ?? 1000)
         .map(({ group, ...r }) => ({ ...r, [by]: group, reset_at_iso: iso(r.reset_at) }));
+      return { rows };
+    },
+  );
+
+  app.get(
+    '/incidents',
+    {
+      schema: {
+        summary: 'Episodes of one provider x code with a verdict: provider-wide or account-scoped, with the evidence',
+        querystring: S.IncidentsQuerystring,
+        response: { 200: S.IncidentsResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const nowMs = now();
+      const range = parseRange(q, nowMs, 6 * HOUR, MAX_RANGE);
+      const gapMs = parseDuration(q.gap ?? '5m', 'gap');
+      if (gapMs > 6 * HOUR) throw new TimeInputError(`gap '${q.gap}' is over the limit of 6h`);
+      const codes = parseList(q.codes);
+      let categories = q.categories === undefined ? undefined : categoryList(q.categories, '');
+      if (!codes && !categories) categories = categoryList(undefined, DEFAULT_INCIDENT_CATEGORIES);
+      const by = q.by ?? 'code';
+      const d = DEFAULT_INCIDENT_OPTIONS;
+      const opts = {
+        gapMs,
+        minPerMinute: q.min_per_minute ?? d.minPerMinute,
+        minShare: q.min_share ?? d.minShare,
+        minErrors: q.min_errors ?? d.minErrors,
+        minKeys: q.min_keys ?? d.minKeys,
+        minTenants: q.min_tenants ?? d.minTenants,
+        to: range.to,
+      };
+      const inputs = await queryIncidentInputs(db, database, {
+        from: range.from,
+        to: range.to,
+        by,
+        codes,
+        categories,
+        minPerMinute: opts.minPerMinute,
+        filters: labelFilters(q),
+      });
+      const rows = findIncidents(inputs.minutes, inputs.providerCalls, opts)
+        .filter(
+          (i) =>
+            (q.verdict === undefined || i.verdict === q.verdict) &&
+            (q.ongoing === undefined || i.ongoing === q.ongoing),
+        )
+        .slice(0, q.limit ?? 1000)
+        .map(({ group, ongoing, ...i }) => {
+          const code = by === 'code' ? group : '*';
+          const category = by === 'category' ? group : i.category;
+          return {
+            ...i,
+            code,
+            category,
+            ongoing: ongoing ? 1 : 0,
+            duration_ms: i.end - i.start,
+            share: Math.round(i.share * 1e6) / 1e6,
+            provider_wide: i.verdict === 'provider-wide' ? 1 : 0,
+            text: `${i.provider} ${by === 'code' ? code : by === 'category' ? category : ''}: ${i.verdict}, ${i.errors} errors on ${i.keys} keys${ongoing ? ' (ongoing)' : ''}`.replace(
+              '  ',
+              ' ',
+            ),
+          };
+        });
+      return { rows };
+    },
+  );
+
+  app.get(
+    '/drift',
+    {
+      schema: {
+        summary:
+          'Wording drift: per known code, calls whose message matches none of its templates, and wall messages without a readable reset time',
+        querystring: S.DriftQuerystring,
+        response: { 200: S.DriftResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const range = parseRange(q, now(), 24 * HOUR, MAX_RANGE);
+      const wordings = await queryWordings(db, database, {
+        from: range.from,
+        to: range.to,
+        filters: labelFilters(q),
+        codes: parseList(q.codes),
+        limit: MAX_ROWS,
+      });
+      const rows = computeDrift(wordings)
+        .filter(
+          (r) =>
+            r.calls >= (q.min_calls ?? 1) &&
+            r.unmatched >= (q.min_unmatched ?? 0) &&
+            (!q.only_drifting || r.unmatched > 0 || r.no_reset > 0),
+        )
+        .slice(0, q.limit ?? 1000)
+        .map((r) => ({
+          ...r,
+          unmatched_share: Math.round(r.unmatched_share * 1e6) / 1e6,
+          reset_expected: r.reset_expected ? 1 : 0,
+        }));
       return { rows };
     },
   );

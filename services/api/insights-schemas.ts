@@ -3,7 +3,6 @@
 import { Type } from 'typebox';
 
 const str = (description: string) => Type.Optional(Type.String({ description }));
-const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
 const Range = {
@@ -63,4 +62,101 @@ export const RetryWasteResponse = Type.Object({
   ),
 });
 
-export { NullableNumber };
+export const IncidentsQuerystring = Type.Object({
+  ...Range,
+  ...Labels,
+  by: Type.Optional(
+    Type.Union([Type.Literal('code'), Type.Literal('category'), Type.Literal('provider')], {
+      default: 'code',
+      description: 'An episode is of one provider x code, provider x category, or provider (all matching errors).',
+    }),
+  ),
+  codes: str('Error codes to follow (comma-separated). Matches code OR category.'),
+  categories: str(
+    'Error categories to follow. Default (neither given): overload,rate_limit,server_error,timeout,network,quota,auth,account,permission.',
+  ),
+  gap: Type.Optional(
+    Type.String({ default: '5m', description: 'Hot minutes at most this far apart are one episode.' }),
+  ),
+  min_per_minute: Type.Optional(
+    Type.Integer({ minimum: 1, default: 3, description: 'Fewest errors for a hot minute.' }),
+  ),
+  min_share: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0.05,
+      description: "Smallest share of the provider's calls in a hot minute.",
+    }),
+  ),
+  min_errors: Type.Optional(Type.Integer({ minimum: 1, default: 10, description: 'Fewest errors in an episode.' })),
+  min_keys: Type.Optional(
+    Type.Integer({ minimum: 1, default: 3, description: 'Provider-wide needs at least this many keys...' }),
+  ),
+  min_tenants: Type.Optional(
+    Type.Integer({ minimum: 1, default: 2, description: '...of at least this many tenants.' }),
+  ),
+  verdict: Type.Optional(
+    Type.Union([Type.Literal('provider-wide'), Type.Literal('account-scoped')], { description: 'Only this verdict.' }),
+  ),
+  ongoing: Type.Optional(Type.Boolean({ description: 'Only ongoing (true) or ended (false) episodes.' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+});
+
+export const IncidentsResponse = Type.Object({
+  rows: Type.Array(
+    Type.Object({
+      provider: Type.String(),
+      code: Type.String({ description: "The code (by=code), else '*'." }),
+      category: Type.String({ description: 'The category (by=category), else the one with most errors.' }),
+      start: Type.Integer({ description: 'First hot minute, epoch ms.' }),
+      end: Type.Integer({ description: 'End of the last hot minute, epoch ms.' }),
+      ongoing: Type.Integer({ description: '1 when the last hot minute ended less than `gap` before `to`.' }),
+      duration_ms: Type.Integer(),
+      errors: Type.Integer(),
+      provider_calls: Type.Integer({ description: "The provider's calls over the episode." }),
+      share: Type.Number({ description: "errors / provider_calls: the share of the provider's traffic." }),
+      peak_per_minute: Type.Integer(),
+      keys: Type.Integer({ description: 'Distinct keys affected.' }),
+      tenants: Type.Integer({ description: 'Distinct tenants affected.' }),
+      verdict: Type.Union([Type.Literal('provider-wide'), Type.Literal('account-scoped')]),
+      provider_wide: Type.Integer({ description: '1 for provider-wide, else 0 (for alert rules).' }),
+      evidence: Type.String(),
+      text: Type.String({ description: 'One line for annotations.' }),
+    }),
+  ),
+});
+
+export const DriftQuerystring = Type.Object({
+  ...Range,
+  ...Labels,
+  codes: str('Only these codes (comma-separated).'),
+  min_calls: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'Fewest calls of the code.' })),
+  min_unmatched: Type.Optional(
+    Type.Integer({ minimum: 0, default: 0, description: 'Fewest calls whose wording matches no template.' }),
+  ),
+  only_drifting: Type.Optional(
+    Type.Boolean({ default: false, description: 'Only codes with unmatched wordings or unread reset times.' }),
+  ),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+});
+
+export const DriftResponse = Type.Object({
+  rows: Type.Array(
+    Type.Object({
+      provider: Type.String(),
+      code: Type.String(),
+      category: Type.String(),
+      calls: Type.Integer({ description: 'Calls of this known code with a message.' }),
+      unmatched: Type.Integer({ description: "Calls whose message matches none of the code's templates." }),
+      unmatched_share: Type.Number(),
+      wordings: Type.Integer({ description: 'Distinct unmatched wordings.' }),
+      reset_expected: Type.Integer({ description: '1 when the documented wording carries a reset time.' }),
+      no_reset: Type.Integer({ description: 'Wall messages from which no reset time could be read.' }),
+      first_seen: Type.Union([Type.Integer(), Type.Null()], { description: 'First drifted call, epoch ms.' }),
+      last_seen: Type.Union([Type.Integer(), Type.Null()], { description: 'Last drifted call, epoch ms.' }),
+      sample: Type.String({ description: 'A drifted message (empty when none).' }),
+      template: Type.String({ description: 'The documented wording.' }),
+    }),
+  ),
+});

@@ -44,6 +44,8 @@ const secs = (ms: number) => Math.floor(ms / 1000) * 1000;
 const SURGE_RESET = secs(NOW + 5 * 24 * HOUR);
 const WALL_RESET = secs(NOW + 3 * HOUR);
 const START = NOW - 26 * HOUR;
+const DRIFTED = 12;
+const DRIFT_MESSAGE = 'Quota for the current 5-hour window has been used up';
 const KEYS = 12;
 
 const rules = loadAlertRules();
@@ -143,7 +145,11 @@ beforeAll(async () => {
     ],
     unknown: [{ code: '1399', atMs: NOW - 2 * HOUR, count: 3 }],
   });
-  worlds.surge = await makeWorld('gf_surge', surge.envelopes, surge.keys);
+  // A reworded 1308 (no template matches, no reset time in it) on a key that keeps succeeding: drift.
+  const drifted = Array.from({ length: DRIFTED }, (_, i) =>
+    zhipuError(keys[8]!, NOW - 30 * MIN + i * MIN + 5_000, '1308', DRIFT_MESSAGE, i),
+  );
+  worlds.surge = await makeWorld('gf_surge', [...surge.envelopes, ...drifted], surge.keys);
 
   // Provider-wide: 1305 on every zhipu key; and 529 overloads on the two anthropic keys only.
   const zhipuKeys = keys.filter((k) => k.provider === 'zhipu');
@@ -284,6 +290,7 @@ const PER_KEY = [
   'errorscope-quota-wall',
   'errorscope-rate-limit-spike',
   'errorscope-retry-waste',
+  'errorscope-wording-drift',
 ];
 
 /** The quota walls at NOW from the records: quota errors after a key's last minute with a success. */
@@ -384,6 +391,23 @@ describe('alert rules: 1310 surge and quota walls', () => {
     }
   });
 
+  it('the wording-drift rule fires for the reworded code only, with its unmatched share', async () => {
+    const w = worlds.surge;
+    const { alerting, last } = await runRule(w, rule('errorscope-wording-drift'));
+    const k8 = w.keys[8]!;
+    expect(alerting).toEqual([{ provider: k8.provider, code: '1308' }]);
+    // In the rule's last hour at NOW: every 1308 of that provider is a drifted one.
+    const calls = w.records.filter(
+      (r) => r.provider === k8.provider && r.code === '1308' && r.ts >= NOW - HOUR && r.ts < NOW,
+    );
+    const unmatched = calls.filter((r) => r.message === DRIFT_MESSAGE).length;
+    expect(unmatched).toBe(DRIFTED);
+    expect(last.results.B).toEqual({
+      kind: 'numbers',
+      items: [{ labels: { provider: k8.provider, code: '1308' }, value: unmatched / calls.length }],
+    });
+  });
+
   it.each(['errorscope-rate-limit-spike', 'errorscope-provider-overload'])('%s stays quiet', async (uid) => {
     expect((await runRule(worlds.surge, rule(uid))).alerting).toEqual([]);
   });
@@ -404,6 +428,18 @@ describe('alert rules: provider-wide overload', () => {
     const surging = last.results.B;
     expect(surging?.kind === 'numbers' && surging.items.find((i) => i.labels.provider === 'anthropic')?.value).toBe(1);
     expect(keysHit?.kind === 'numbers' && keysHit.items.find((i) => i.labels.provider === 'anthropic')?.value).toBe(2);
+    // The incidents route calls the zhipu episode provider-wide (4 keys of 2 tenants) and the anthropic
+    // one (2 keys of one tenant) account-scoped: W is 1 for zhipu, 0 for anthropic.
+    const zhipuTenants = new Set(w.keys.filter((k) => k.provider === 'zhipu').map((k) => k.tenant)).size;
+    const anthropicTenants = new Set(w.keys.filter((k) => k.provider === 'anthropic').map((k) => k.tenant)).size;
+    expect([zhipuTenants >= 2, anthropicTenants]).toEqual([true, 1]);
+    expect(last.results.W).toEqual({
+      kind: 'numbers',
+      items: [
+        { labels: { provider: 'anthropic' }, value: 0 },
+        { labels: { provider: 'zhipu' }, value: 1 },
+      ],
+    });
   });
 
   it.each(PER_KEY)('%s (per key) does not fire on a provider-wide burst', async (uid) => {

@@ -197,3 +197,134 @@ describe('GET /api/v1/retry-waste', () => {
     expect(Object.keys(res.json().paths)).toContain('/api/v1/retry-waste');
   });
 });
+
+describe('GET /api/v1/incidents', () => {
+  /** The whole minutes a planted burst covers: [first, last + 1m). */
+  const span = (e: { startMs: number; endMs: number }) => ({
+    start: Math.ceil(e.startMs / MIN) * MIN,
+    end: Math.ceil(e.endMs / MIN) * MIN,
+  });
+  const within = (r: CallRecord, s: { start: number; end: number }) => r.ts >= s.start && r.ts < s.end;
+  const url = `/api/v1/incidents?from=${NOW - 2 * HOUR}&to=${NOW}`;
+
+  test('1305 on every zhipu key of two tenants at once: provider-wide, with its share of the traffic', async () => {
+    const s = span(INCIDENT);
+    const zhipu = keys.filter((k) => k.provider === 'zhipu');
+    const hits = records.filter((r) => r.code === '1305' && r.provider === 'zhipu');
+    expect(hits.length).toBe(((s.end - s.start) / MIN) * zhipu.length * INCIDENT.perMinute);
+    const providerCalls = records.filter((r) => r.provider === 'zhipu' && within(r, s)).length;
+    const { status, body } = await get(url);
+    expect(status).toBe(200);
+    const row = body.rows.find((r) => r.provider === 'zhipu' && r.code === '1305');
+    expect(row).toMatchObject({
+      category: 'rate_limit',
+      start: s.start,
+      end: s.end,
+      ongoing: 0,
+      errors: hits.length,
+      peak_per_minute: zhipu.length * INCIDENT.perMinute,
+      keys: zhipu.length,
+      tenants: new Set(zhipu.map((k) => k.tenant)).size,
+      provider_calls: providerCalls,
+      verdict: 'provider-wide',
+      provider_wide: 1,
+    });
+    expect(row?.share).toBeCloseTo(hits.length / providerCalls, 5);
+    expect(row?.evidence).toContain(`${zhipu.length} keys of 2 tenants at once`);
+  });
+
+  test('overload on one key: account-scoped, with the evidence', async () => {
+    const s = span(LONE);
+    const hits = records.filter((r) => r.provider === 'anthropic' && r.code === 'overloaded_error' && within(r, s));
+    const { body } = await get(url);
+    const row = body.rows.find((r) => r.provider === 'anthropic' && r.code === 'overloaded_error');
+    expect(row).toMatchObject({
+      category: 'overload',
+      start: s.start,
+      end: s.end,
+      errors: hits.length,
+      keys: new Set(hits.map((r) => r.key_fp)).size,
+      verdict: 'account-scoped',
+      provider_wide: 0,
+    });
+    expect(row?.evidence).toMatch(/^only \d key/);
+  });
+
+  test('a key at its quota wall is an ongoing, account-scoped episode whatever the spread', async () => {
+    const { body } = await get(url);
+    const row = body.rows.find((r) => r.provider === keys[2]!.provider && r.code === '1308');
+    expect(row).toMatchObject({ ongoing: 1, verdict: 'account-scoped', category: 'quota' });
+    expect(row?.start).toBe(Math.ceil(WALL_START / MIN) * MIN);
+    expect(row?.evidence).toContain('quota errors are about the account');
+  });
+
+  test('filters and thresholds: verdict, ongoing, by=provider, min_keys', async () => {
+    const wide = await get(`${url}&verdict=provider-wide`);
+    expect(wide.body.rows.map((r) => `${r.provider}/${r.code}`)).toEqual(['zhipu/1305']);
+    const ongoing = await get(`${url}&ongoing=true`);
+    expect(ongoing.body.rows.every((r) => r.ongoing === 1)).toBe(true);
+    expect(ongoing.body.rows.map((r) => r.code)).toContain('1308');
+    const byProvider = await get(`${url}&by=provider&codes=1305,1312,529&categories=overload`);
+    expect(byProvider.body.rows.map((r) => [r.provider, r.code, r.verdict])).toEqual([
+      ['anthropic', '*', 'account-scoped'],
+      ['zhipu', '*', 'provider-wide'],
+    ]);
+    const zhipuKeys = keys.filter((k) => k.provider === 'zhipu').length;
+    const strict = await get(`${url}&min_keys=${zhipuKeys + 1}`);
+    expect(strict.body.rows.find((r) => r.code === '1305')?.verdict).toBe('account-scoped');
+  });
+
+  test('bad input is a 400', async () => {
+    expect((await get('/api/v1/incidents?categories=bogus')).status).toBe(400);
+    expect((await get('/api/v1/incidents?gap=1d')).status).toBe(400);
+    expect((await get('/api/v1/incidents?min_share=2')).status).toBe(400);
+    expect((await get('/api/v1/incidents?verdict=maybe')).status).toBe(400);
+  });
+});
+
+describe('GET /api/v1/drift', () => {
+  const url = `/api/v1/drift?from=${NOW - 2 * HOUR}&to=${NOW}`;
+
+  test('a reworded 1308 without a reset time: counted per code, with first/last seen and a sample', async () => {
+    const zai = keys[8]!.provider;
+    const all1308 = records.filter((r) => r.provider === zai && r.code === '1308');
+    const drifted = all1308.filter((r) => r.message === DRIFT.message);
+    expect(drifted).toHaveLength(DRIFT.count);
+    const { status, body } = await get(url);
+    expect(status).toBe(200);
+    const row = body.rows.find((r) => r.provider === zai && r.code === '1308');
+    expect(row).toMatchObject({
+      category: 'quota',
+      calls: all1308.length,
+      unmatched: DRIFT.count,
+      wordings: 1,
+      reset_expected: 1,
+      no_reset: all1308.filter((r) => r.reset_at === null).length,
+      first_seen: DRIFT.atMs,
+      last_seen: DRIFT.atMs + (DRIFT.count - 1) * 1000,
+      sample: DRIFT.message,
+    });
+    expect(row?.no_reset).toBe(DRIFT.count);
+    expect(row?.unmatched_share).toBeCloseTo(DRIFT.count / all1308.length, 5);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the taxonomy's placeholder.
+    expect(row?.template).toContain('Usage limit reached for ${period}');
+  });
+
+  test('documented wordings (English, Chinese variants, bracketed) do not drift; only_drifting leaves them out', async () => {
+    const { body } = await get(url);
+    const codes = (p: string) => body.rows.filter((r) => r.provider === p).map((r) => r.code);
+    // 1305 (the incident), 1113 (Chinese variant wording), 1302 (its title) are all documented.
+    expect(codes('zhipu')).toEqual(expect.arrayContaining(['1305', '1113', '1302']));
+    for (const r of body.rows)
+      if (!(r.code === '1308' && r.provider === keys[8]!.provider)) expect(r.unmatched).toBe(0);
+    const only = await get(`${url}&only_drifting=true`);
+    expect(only.body.rows.map((r) => `${r.provider}/${r.code}`)).toEqual([`${keys[8]!.provider}/1308`]);
+    const none = await get(`${url}&min_unmatched=${DRIFT.count + 1}`);
+    expect(none.body.rows).toEqual([]);
+  });
+
+  test('bad input is a 400', async () => {
+    expect((await get('/api/v1/drift?from=now&to=now-1h')).status).toBe(400);
+    expect((await get('/api/v1/drift?min_unmatched=-1')).status).toBe(400);
+  });
+});

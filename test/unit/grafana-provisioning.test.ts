@@ -62,6 +62,8 @@ const API_PATHS = [
   /^\/api\/v1\/taxonomy$/,
   /^\/api\/v1\/unknown-codes$/,
   /^\/api\/v1\/retry-waste$/,
+  /^\/api\/v1\/incidents$/,
+  /^\/api\/v1\/drift$/,
   /^\/api\/v1\/values\/(provider|model|key|tenant|category|code|http_status)$/,
 ];
 
@@ -257,6 +259,7 @@ describe('alert rules', () => {
       'errorscope-quota-wall',
       'errorscope-rate-limit-spike',
       'errorscope-retry-waste',
+      'errorscope-wording-drift',
     ]);
     const all = new Set(rules.flatMap((r) => [...exprTypes(r)]));
     expect(all).toEqual(new Set(['reduce', 'math', 'threshold']));

@@ -1,5 +1,7 @@
 // The pure decisions behind the insight routes, on hand-planted inputs.
 import { describe, expect, it } from 'vitest';
+import { codeWording, computeDrift, matchesTemplate } from '../../services/core/drift.js';
+import { DEFAULT_INCIDENT_OPTIONS, findIncidents, verdictOf } from '../../services/core/incidents.js';
 import { computeRetryWaste, type WasteInput } from '../../services/core/retry-waste.js';
 
 const MIN = 60_000;
@@ -79,5 +81,128 @@ describe('computeRetryWaste', () => {
 
   it('a single wall error is no waste', () => {
     expect(computeRetryWaste([err('a', T0, '1310', T0 + MIN)], new Map(), opts)).toEqual([]);
+  });
+});
+
+describe('findIncidents', () => {
+  const o = { ...DEFAULT_INCIDENT_OPTIONS, to: T0 + 60 * MIN };
+  const minute = (
+    m: number,
+    errors: number,
+    keys: string[],
+    tenants: string[],
+    group = '1305',
+    category = 'rate_limit',
+  ) => ({
+    provider: 'zhipu',
+    group,
+    category,
+    minute: T0 + m * MIN,
+    errors,
+    keys,
+    tenants,
+  });
+  const calls = (from: number, to: number, n: number) =>
+    Array.from({ length: to - from }, (_, i) => ({ provider: 'zhipu', minute: T0 + (from + i) * MIN, calls: n }));
+
+  it('merges hot minutes within the gap, splits beyond it, and drops small episodes', () => {
+    const ms = [
+      minute(0, 5, ['a', 'b'], ['x']),
+      minute(3, 5, ['c'], ['y']),
+      minute(20, 4, ['a'], ['x']),
+      minute(21, 4, ['a'], ['x']),
+      minute(22, 4, ['a'], ['x']),
+      minute(40, 3, ['a'], ['x']),
+    ];
+    const found = findIncidents(ms, calls(0, 60, 20), o);
+    // 0..3 (10 errors, 3 keys of 2 tenants), 20..22 (12 errors, 1 key); minute 40 alone is 3 < 10.
+    expect(found.map((i) => [i.start, i.end, i.errors, i.keys, i.verdict])).toEqual([
+      [T0, T0 + 4 * MIN, 10, 3, 'provider-wide'],
+      [T0 + 20 * MIN, T0 + 23 * MIN, 12, 1, 'account-scoped'],
+    ]);
+    expect(found[0]?.provider_calls).toBe(4 * 20);
+    expect(found[0]?.share).toBeCloseTo(10 / 80);
+  });
+
+  it('a minute under the share of the provider traffic is not hot', () => {
+    const ms = [0, 1, 2, 3].map((m) => minute(m, 5, ['a', 'b', 'c'], ['x', 'y']));
+    expect(findIncidents(ms, calls(0, 4, 200), o)).toEqual([]);
+    expect(findIncidents(ms, calls(0, 4, 50), o)).toHaveLength(1);
+  });
+
+  it('account categories are account-scoped even on many keys; ongoing near the end', () => {
+    const ms = [55, 56, 57, 58].map((m) => minute(m, 5, ['a', 'b', 'c', 'd'], ['x', 'y'], '1113', 'quota'));
+    const [i] = findIncidents(ms, calls(50, 60, 10), o);
+    expect(i).toMatchObject({ verdict: 'account-scoped', ongoing: true, category: 'quota' });
+  });
+
+  it('verdictOf states the thresholds it used', () => {
+    expect(verdictOf('overload', 3, 2, { minKeys: 3, minTenants: 2 }).verdict).toBe('provider-wide');
+    expect(verdictOf('overload', 5, 1, { minKeys: 3, minTenants: 2 })).toEqual({
+      verdict: 'account-scoped',
+      evidence: 'only 5 keys of 1 tenant (provider-wide needs 3 keys of 2 tenants)',
+    });
+  });
+});
+
+describe('computeDrift', () => {
+  const w = (provider: string, code: string, sample: string, calls: number, no_reset = 0, at = T0) => ({
+    provider,
+    code,
+    category: 'quota',
+    sample,
+    calls,
+    no_reset,
+    first_seen: at,
+    last_seen: at + MIN,
+  });
+
+  it('documented wordings match: templates with values, Chinese variants, bracketed, titles', () => {
+    for (const [provider, code, message] of [
+      ['zai', '1310', '[1310][Weekly/Monthly Limit Exhausted. Your limit will reset at 2026-08-25 07:41:44][req-1]'],
+      ['zhipu', '1308', 'Usage limit reached for 5 hour. Your limit will reset at 2026-08-25 12:41:44'],
+      ['zhipu', '1308', '已达到 5 小时的使用上限。您的限额将在 2026-08-25 12:41:44 重置。'],
+      ['zhipu', '1113', '余额不足或无可用资源包,请充值。'],
+      [
+        'zhipu',
+        '1302',
+        'High concurrency usage of this API, please reduce concurrency or contact customer service to increase limits',
+      ],
+      [
+        'new-api',
+        '1308',
+        'Usage limit reached for 5 hour. Your limit will reset at 2026-08-25 12:41:44 (request id: x)',
+      ],
+    ] as const) {
+      const wording = codeWording(provider, code);
+      expect(wording, `${provider}/${code}`).not.toBeNull();
+      expect(matchesTemplate(wording!, message), message).toBe(true);
+    }
+    expect(codeWording('openai', 'rate_limit_exceeded')).toBeNull();
+  });
+
+  it('counts unmatched wordings and unread reset times per code, with the drifted sample', () => {
+    const rows = computeDrift([
+      w('zhipu', '1308', 'Usage limit reached for 5 hour. Your limit will reset at 2026-08-25 12:41:44', 90),
+      w('zhipu', '1308', 'Quota for the current 5-hour window has been used up', 10, 10, T0 + 5 * MIN),
+      w('zhipu', '1113', '余额不足或无可用资源包,请充值。', 7, 7),
+      w('openai', 'rate_limit_exceeded', 'anything', 3, 3),
+    ]);
+    expect(rows).toEqual([
+      expect.objectContaining({
+        provider: 'zhipu',
+        code: '1308',
+        calls: 100,
+        unmatched: 10,
+        unmatched_share: 0.1,
+        wordings: 1,
+        reset_expected: true,
+        no_reset: 10,
+        first_seen: T0 + 5 * MIN,
+        sample: 'Quota for the current 5-hour window has been used up',
+      }),
+      // 1113 has no reset time in its template: its null reset times are not drift.
+      expect.objectContaining({ code: '1113', unmatched: 0, no_reset: 0, reset_expected: false, first_seen: null }),
+    ]);
   });
 });
