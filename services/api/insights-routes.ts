@@ -14,9 +14,9 @@ import {
   queryWordings,
   TooManyRowsError,
 } from '../store/insights.js';
-import { InputError, parseList } from './dimensions.js';
+import { InputError, parseFilters, parseList } from './dimensions.js';
 import * as S from './insights-schemas.js';
-import type { Querier } from './queries.js';
+import { type Querier, queryQuotaWalls } from './queries.js';
 import { ErrorResponse } from './schemas.js';
 
 export interface InsightDeps {
@@ -192,6 +192,62 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
           unmatched_share: Math.round(r.unmatched_share * 1e6) / 1e6,
           reset_expected: r.reset_expected ? 1 : 0,
         }));
+      return { rows };
+    },
+  );
+
+  app.get(
+    '/quota-walls/calendar',
+    {
+      schema: {
+        summary:
+          'Quota walls as a calendar for automation: who is blocked, from when, until when (soonest reset first)',
+        querystring: S.WallCalendarQuerystring,
+        response: { 200: S.WallCalendarResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const nowMs = now();
+      const lookback = parseDuration(q.lookback ?? '6h', 'lookback');
+      if (lookback > MAX_RANGE) throw new TimeInputError(`lookback '${q.lookback}' is over the limit of 13d`);
+      const codes = parseList(q.codes ?? '1113,1304,1308,1309,1310');
+      if (!codes) throw new InputError('codes: give at least one code, e.g. codes=1308,1310');
+      const walls = await queryQuotaWalls(db, database, {
+        by: q.by ?? 'key',
+        from: nowMs - lookback,
+        now: nowMs,
+        codes,
+        filters: parseFilters(q),
+        limit: q.limit ?? 1000,
+      });
+      const rows = walls
+        .map((w) => {
+          const until = w.reset_at === null ? null : Number(w.reset_at);
+          return {
+            key: w.key,
+            tenant: w.tenant,
+            provider: w.provider,
+            model: w.model,
+            code: w.code,
+            since: Number(w.since),
+            until,
+            until_iso: until === null ? '' : new Date(until).toISOString(),
+            reset_at_epoch: until === null ? '' : String(Math.floor(until / 1000)),
+            blocked_ms: until === null ? null : until - Number(w.since),
+            remaining_ms: until === null ? null : until - nowMs,
+            blocked: 1,
+            calls: Number(w.count),
+            last_seen: Number(w.last_seen),
+            action:
+              until === null
+                ? 'pause the key: no reset time, a person must recharge or raise the limit'
+                : `pause the key until ${new Date(until).toISOString()}, then resume`,
+          };
+        })
+        .sort(
+          (a, b) => (a.until ?? Number.MAX_SAFE_INTEGER) - (b.until ?? Number.MAX_SAFE_INTEGER) || a.since - b.since,
+        );
       return { rows };
     },
   );

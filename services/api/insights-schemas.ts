@@ -160,3 +160,35 @@ export const DriftResponse = Type.Object({
     }),
   ),
 });
+
+export const WallCalendarQuerystring = Type.Object({
+  ...Labels,
+  by: Type.Optional(Type.Union([Type.Literal('key'), Type.Literal('tenant')], { default: 'key' })),
+  lookback: Type.Optional(Type.String({ default: '6h', description: 'How far back to look for wall errors.' })),
+  codes: Type.Optional(
+    Type.String({ default: '1113,1304,1308,1309,1310', description: 'Codes meaning "blocked by a usage limit".' }),
+  ),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+});
+
+export const WallCalendarResponse = Type.Object({
+  rows: Type.Array(
+    Type.Object({
+      key: Type.String({ description: 'Key fingerprint (fp_...).' }),
+      tenant: Type.String(),
+      provider: Type.String(),
+      model: Type.String(),
+      code: Type.String(),
+      since: Type.Integer({ description: 'Blocked from (first wall error after the last success), epoch ms.' }),
+      until: Type.Union([Type.Integer(), Type.Null()], { description: 'Blocked until (the reset time), epoch ms.' }),
+      until_iso: Type.String({ description: "The reset time, ISO 8601 UTC; '' when the provider gave none." }),
+      reset_at_epoch: Type.String({ description: "The reset time in epoch seconds as text; '' when unknown." }),
+      blocked_ms: Type.Union([Type.Integer(), Type.Null()], { description: 'until - since.' }),
+      remaining_ms: Type.Union([Type.Integer(), Type.Null()], { description: 'until - now.' }),
+      blocked: Type.Integer({ description: 'Always 1 (a number column for alert rules).' }),
+      calls: Type.Integer({ description: 'Failed calls since the wall started.' }),
+      last_seen: Type.Integer(),
+      action: Type.String({ description: 'What automation should do.' }),
+    }),
+  ),
+});

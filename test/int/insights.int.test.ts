@@ -328,3 +328,46 @@ describe('GET /api/v1/drift', () => {
     expect((await get('/api/v1/drift?min_unmatched=-1')).status).toBe(400);
   });
 });
+
+describe('GET /api/v1/quota-walls/calendar', () => {
+  test('who is blocked, from when, until when: soonest reset first, unknown resets last', async () => {
+    const { status, body } = await get('/api/v1/quota-walls/calendar');
+    expect(status).toBe(200);
+    const wall = records.filter((r) => r.key_fp === keys[2]!.fp && r.code === '1308');
+    const arrears = records.filter((r) => r.key_fp === keys[4]!.fp && r.code === '1113');
+    expect(body.rows).toEqual([
+      expect.objectContaining({
+        key: keys[2]!.fp,
+        tenant: keys[2]!.tenant,
+        provider: keys[2]!.provider,
+        model: keys[2]!.model,
+        code: '1308',
+        since: wall[0]!.ts,
+        until: WALL_RESET,
+        until_iso: new Date(WALL_RESET).toISOString(),
+        reset_at_epoch: String(WALL_RESET / 1000),
+        blocked_ms: WALL_RESET - wall[0]!.ts,
+        remaining_ms: WALL_RESET - NOW,
+        calls: wall.length,
+        blocked: 1,
+        action: `pause the key until ${new Date(WALL_RESET).toISOString()}, then resume`,
+      }),
+      expect.objectContaining({
+        key: keys[4]!.fp,
+        code: '1113',
+        since: arrears[0]!.ts,
+        until: null,
+        until_iso: '',
+        reset_at_epoch: '',
+        calls: arrears.length,
+      }),
+    ]);
+  });
+
+  test('filters and bad input', async () => {
+    const one = await get(`/api/v1/quota-walls/calendar?key=${keys[4]!.fp}`);
+    expect(one.body.rows.map((r) => r.key)).toEqual([keys[4]!.fp]);
+    expect((await get('/api/v1/quota-walls/calendar?lookback=30d')).status).toBe(400);
+    expect((await get('/api/v1/quota-walls/calendar?codes=,')).status).toBe(400);
+  });
+});
