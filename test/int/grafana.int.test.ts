@@ -290,6 +290,7 @@ const PER_KEY = [
   'errorscope-quota-wall',
   'errorscope-rate-limit-spike',
   'errorscope-retry-waste',
+  'errorscope-wall-pause',
   'errorscope-wording-drift',
 ];
 
@@ -389,6 +390,35 @@ describe('alert rules: 1310 surge and quota walls', () => {
       const b = last.results.B;
       expect(b?.kind === 'numbers' && b.items.find((i) => i.labels.key === k.fp)?.value).toBe(n - 1);
     }
+  });
+
+  it('the wall-pause rule fires per walled key with the labels a receiver needs (reset ISO and epoch)', async () => {
+    const w = worlds.surge;
+    const { alerting } = await runRule(w, rule('errorscope-wall-pause'));
+    const [k4, k6] = [w.keys[4]!, w.keys[6]!];
+    const last = (fp: string, code: string) => w.records.filter((r) => r.key_fp === fp && r.code === code).at(-1)!;
+    expect([...alerting].sort((a, b) => (a.key! < b.key! ? -1 : 1))).toEqual(
+      [
+        {
+          key: k4.fp,
+          tenant: k4.tenant,
+          provider: k4.provider,
+          model: last(k4.fp, '1308').model,
+          code: '1308',
+          until_iso: new Date(WALL_RESET).toISOString(),
+          reset_at_epoch: String(WALL_RESET / 1000),
+        },
+        {
+          key: k6.fp,
+          tenant: k6.tenant,
+          provider: k6.provider,
+          model: last(k6.fp, '1113').model,
+          code: '1113',
+          until_iso: '',
+          reset_at_epoch: '',
+        },
+      ].sort((a, b) => (a.key < b.key ? -1 : 1)),
+    );
   });
 
   it('the wording-drift rule fires for the reworded code only, with its unmatched share', async () => {

@@ -4,8 +4,11 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp } from '../../services/api/app.js';
+import { generateTraffic, planTraffic } from '../../services/core/demo-traffic.js';
+import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { TAXONOMY } from '../../services/core/taxonomy.js';
 import type { CallRecord, Envelope } from '../../services/core/types.js';
+import { migrate } from '../../services/store/migrate.js';
 import { generateEnvelopes, ingestEnvelopes, openTestStore, type SeedKey, type TestStore } from '../helpers/seed.js';
 
 const MIN = 60_000;
@@ -369,5 +372,87 @@ describe('GET /api/v1/quota-walls/calendar', () => {
     expect(one.body.rows.map((r) => r.key)).toEqual([keys[4]!.fp]);
     expect((await get('/api/v1/quota-walls/calendar?lookback=30d')).status).toBe(400);
     expect((await get('/api/v1/quota-walls/calendar?codes=,')).status).toBe(400);
+  });
+});
+
+describe('start --demo shows all four', () => {
+  // The demo generator as `start --demo` runs it (rate 2/s, seed 11), over 3 hours instead of 24: the
+  // planted episodes sit at the end either way (relative to the walls, 90 minutes before the end).
+  const DEMO_DB = 'insights_demo';
+  const end = NOW;
+  const traffic = { startMs: end - 3 * HOUR, endMs: end, ratePerSec: 2, seed: 11, surgeKeys: 2 };
+  let demo: Awaited<ReturnType<typeof buildApp>>;
+  let plan: ReturnType<typeof planTraffic>;
+  let demoRecords: CallRecord[];
+
+  beforeAll(async () => {
+    await migrate(store.client, { CLICKHOUSE_DATABASE: DEMO_DB, RAW_TTL_DAYS: undefined });
+    plan = planTraffic(traffic);
+    demoRecords = await ingestEnvelopes(store.client, DEMO_DB, [...generateTraffic(traffic, plan)]);
+    demo = await buildApp({
+      config: {
+        HOST: '127.0.0.1',
+        API_TOKENS: [TOKEN],
+        ALLOW_NO_AUTH: false,
+        RATE_LIMIT_PER_MINUTE: 100_000,
+        CLICKHOUSE_DATABASE: DEMO_DB,
+      },
+      client: store.client,
+      logger: pino({ level: 'silent' }),
+      taxonomy: TAXONOMY,
+      now: () => end,
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await demo?.close();
+  });
+
+  async function demoGet(url: string) {
+    let res = await demo.inject({ method: 'GET', url, headers: auth });
+    for (let i = 0; i < 50 && res.statusCode === 503; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      res = await demo.inject({ method: 'GET', url, headers: auth });
+    }
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json() as { rows: Record<string, unknown>[] };
+  }
+
+  test('the client ignoring its wall tops the retry waste, until its planted reset', async () => {
+    const fp = fingerprintKey(plan.retryWaste.key);
+    const wall = demoRecords.filter((r) => r.key_fp === fp && r.code === '1308');
+    const { rows } = await demoGet(`/api/v1/retry-waste?from=${traffic.startMs}&to=${end}`);
+    expect(rows[0]).toMatchObject({ key: fp, code: '1308', reset_at: plan.retryWaste.resetMs });
+    // Every wall error but the first, less those in the minute it still had a success.
+    const firstMinute = Math.floor(wall[0]!.ts / MIN) * MIN;
+    const inFirstMinute = wall.filter((r) => r.ts < firstMinute + MIN).length;
+    expect(rows[0]!.wall_calls).toBeGreaterThanOrEqual(wall.length - inFirstMinute - 1);
+    expect(rows[0]!.wall_calls).toBeLessThanOrEqual(wall.length - 1);
+  });
+
+  test('the planted overload episode is a provider-wide incident', async () => {
+    const { rows } = await demoGet(`/api/v1/incidents?from=${traffic.startMs}&to=${end}&verdict=provider-wide`);
+    const hit = rows.filter(
+      (r) =>
+        ['zhipu', 'zai'].includes(String(r.provider)) &&
+        Number(r.start) >= plan.incident.startMs - MIN &&
+        Number(r.start) <= plan.incident.startMs + 5 * MIN,
+    );
+    expect(hit.length).toBeGreaterThan(0);
+  });
+
+  test('the reworded 1308s are drift, without a reset time', async () => {
+    const reworded = demoRecords.filter((r) => r.message.startsWith('Quota for the current 5-hour window'));
+    expect(reworded.length).toBeGreaterThan(0);
+    const { rows } = await demoGet(`/api/v1/drift?from=${traffic.startMs}&to=${end}&only_drifting=true`);
+    const unmatched = rows.filter((r) => r.code === '1308').reduce((s, r) => s + Number(r.unmatched), 0);
+    expect(unmatched).toBe(reworded.length);
+  });
+
+  test('the calendar lists the walled keys with their planted reset times', async () => {
+    const { rows } = await demoGet('/api/v1/quota-walls/calendar');
+    const until = (raw: string) => rows.find((r) => r.key === fingerprintKey(raw))?.until;
+    expect(until(plan.wallKey)).toBe(plan.wallResetMs);
+    expect(until(plan.retryWaste.key)).toBe(plan.retryWaste.resetMs);
   });
 });

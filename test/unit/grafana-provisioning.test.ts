@@ -64,6 +64,7 @@ const API_PATHS = [
   /^\/api\/v1\/retry-waste$/,
   /^\/api\/v1\/incidents$/,
   /^\/api\/v1\/drift$/,
+  /^\/api\/v1\/quota-walls\/calendar$/,
   /^\/api\/v1\/values\/(provider|model|key|tenant|category|code|http_status)$/,
 ];
 
@@ -72,6 +73,7 @@ const GRAFANA_ENV = {
   ERRORSCOPE_API_URL: 'http://api:8080',
   ERRORSCOPE_API_TOKEN: 'tok',
   ALERT_WEBHOOK_URL: 'http://hook/x',
+  WALL_WEBHOOK_URL: 'http://walls/x',
 };
 
 describe('every file has the shape Grafana expects', () => {
@@ -259,6 +261,7 @@ describe('alert rules', () => {
       'errorscope-quota-wall',
       'errorscope-rate-limit-spike',
       'errorscope-retry-waste',
+      'errorscope-wall-pause',
       'errorscope-wording-drift',
     ]);
     const all = new Set(rules.flatMap((r) => [...exprTypes(r)]));
@@ -371,7 +374,8 @@ describe('notifications', () => {
   });
 
   it('every route goes to a contact point that exists', () => {
-    const receivers = new Set([cp.name]);
+    const all = byPath('provisioning/alerting/errorscope-contact-points.yaml').contactPoints as { name: string }[];
+    const receivers = new Set(all.map((c) => c.name));
     const walk = (route: { receiver?: string; routes?: unknown[] }) => {
       if (route.receiver) expect(receivers.has(route.receiver)).toBe(true);
       for (const r of route.routes ?? []) walk(r as typeof route);
