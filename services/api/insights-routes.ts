@@ -5,8 +5,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { computeDrift } from '../core/drift.js';
 import { DEFAULT_INCIDENT_OPTIONS, findIncidents } from '../core/incidents.js';
 import { computeRetryWaste } from '../core/retry-waste.js';
-import { DAY_MS, parseDuration, parseRange, RETENTION_MS, TimeInputError } from '../core/timeparse.js';
+import { DAY_MS, MAX_POINTS, parseDuration, parseRange, RETENTION_MS, TimeInputError } from '../core/timeparse.js';
 import { CATEGORIES } from '../core/types.js';
+import { wallTimeline } from '../core/wall-timeline.js';
 import {
   type LabelFilters,
   queryIncidentInputs,
@@ -27,6 +28,7 @@ export interface InsightDeps {
 
 const errorResponses = { 400: ErrorResponse, 401: ErrorResponse, 500: ErrorResponse };
 const HOUR = 3_600_000;
+const MINUTE = 60_000;
 /** The waste and incident routes read raw errors and the minute rollup: its retention bounds them. */
 const MAX_RANGE = RETENTION_MS['1m'];
 const MAX_ROWS = 500_000;
@@ -249,6 +251,46 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
           (a, b) => (a.until ?? Number.MAX_SAFE_INTEGER) - (b.until ?? Number.MAX_SAFE_INTEGER) || a.since - b.since,
         );
       return { rows };
+    },
+  );
+
+  app.get(
+    '/quota-walls/timeline',
+    {
+      schema: {
+        summary: 'Quota walls as states over time (Grafana state timeline): 1 while a key is blocked, per bucket',
+        querystring: S.WallTimelineQuerystring,
+        response: { 200: S.WallTimelineResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const nowMs = now();
+      const range = parseRange(q, nowMs, 6 * HOUR, MAX_RANGE);
+      const lookback = parseDuration(q.lookback ?? '6h', 'lookback');
+      if (lookback > MAX_RANGE) throw new TimeInputError(`lookback '${q.lookback}' is over the limit of 13d`);
+      const codes = parseList(q.codes ?? '1113,1304,1308,1309,1310');
+      if (!codes) throw new InputError('codes: give at least one code, e.g. codes=1308,1310');
+      const asked = q.step ? parseDuration(q.step, 'step') : MINUTE;
+      // Whole minutes, and few enough buckets (the same bound as the series route).
+      const minStep = Math.ceil((range.to - range.from) / MAX_POINTS / MINUTE) * MINUTE;
+      const stepMs = Math.max(MINUTE, Math.ceil(asked / MINUTE) * MINUTE, minStep);
+      const walls = await queryQuotaWalls(db, database, {
+        by: 'key',
+        from: nowMs - lookback,
+        now: nowMs,
+        codes,
+        filters: parseFilters(q),
+        limit: 1000,
+      });
+      const buckets: number[] = [];
+      for (let t = Math.floor(range.from / stepMs) * stepMs; t < range.to; t += stepMs) buckets.push(t);
+      const spans = walls.map((w) => ({
+        key: w.key,
+        since: Number(w.since),
+        until: w.reset_at === null ? null : Number(w.reset_at),
+      }));
+      return { step_ms: stepMs, rows: wallTimeline(spans, buckets, stepMs, nowMs) };
     },
   );
 };

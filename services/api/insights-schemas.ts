@@ -192,3 +192,24 @@ export const WallCalendarResponse = Type.Object({
     }),
   ),
 });
+
+export const WallTimelineQuerystring = Type.Object({
+  ...Range,
+  ...Labels,
+  step: str('Bucket width (1m at least). Default: 1m, widened to stay under 11000 points per key.'),
+  lookback: Type.Optional(Type.String({ default: '6h', description: 'How far back to look for wall errors.' })),
+  codes: Type.Optional(
+    Type.String({ default: '1113,1304,1308,1309,1310', description: 'Codes meaning "blocked by a usage limit".' }),
+  ),
+});
+
+export const WallTimelineResponse = Type.Object({
+  step_ms: Type.Integer(),
+  rows: Type.Array(
+    Type.Object({
+      time: Type.Integer({ description: 'Bucket start, epoch ms.' }),
+      key: Type.String(),
+      blocked: Type.Integer({ description: '1 while the key is at its wall (until the reset), else 0.' }),
+    }),
+  ),
+});

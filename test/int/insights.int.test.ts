@@ -375,6 +375,36 @@ describe('GET /api/v1/quota-walls/calendar', () => {
   });
 });
 
+describe('GET /api/v1/quota-walls/timeline', () => {
+  test('per key and minute, 1 from the wall start on (until the reset or now), 0 before', async () => {
+    const from = NOW - 2 * HOUR;
+    const { status, body } = await get(`/api/v1/quota-walls/timeline?from=${from}&to=${NOW}&step=30s`);
+    expect(status).toBe(200);
+    expect((body as unknown as { step_ms: number }).step_ms).toBe(MIN);
+    const first = Math.floor(from / MIN) * MIN;
+    const buckets = Array.from({ length: Math.ceil((NOW - first) / MIN) }, (_, i) => first + i * MIN);
+    for (const [k, code] of [
+      [keys[2]!, '1308'],
+      [keys[4]!, '1113'],
+    ] as const) {
+      const since = records.find((r) => r.key_fp === k.fp && r.code === code)!.ts;
+      const rows = body.rows.filter((r) => r.key === k.fp);
+      expect(rows.map((r) => r.time)).toEqual(buckets);
+      expect(rows.map((r) => r.blocked)).toEqual(buckets.map((b) => (b + MIN > since ? 1 : 0)));
+    }
+    // Long format in time order: the emulated Grafana turns it wide, one series per key.
+    const times = body.rows.map((r) => Number(r.time));
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+  });
+
+  test('a long range widens the step to stay under the point limit', async () => {
+    const { body } = await get(`/api/v1/quota-walls/timeline?from=now-13d&to=now`);
+    const step = (body as unknown as { step_ms: number }).step_ms;
+    expect((13 * 24 * HOUR) / step).toBeLessThanOrEqual(11_000);
+    expect(step % MIN).toBe(0);
+  });
+});
+
 describe('start --demo shows all four', () => {
   // The demo generator as `start --demo` runs it (rate 2/s, seed 11), over 3 hours instead of 24: the
   // planted episodes sit at the end either way (relative to the walls, 90 minutes before the end).

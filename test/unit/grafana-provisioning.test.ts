@@ -65,6 +65,7 @@ const API_PATHS = [
   /^\/api\/v1\/incidents$/,
   /^\/api\/v1\/drift$/,
   /^\/api\/v1\/quota-walls\/calendar$/,
+  /^\/api\/v1\/quota-walls\/timeline$/,
   /^\/api\/v1\/values\/(provider|model|key|tenant|category|code|http_status)$/,
 ];
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { codeWording, computeDrift, matchesTemplate } from '../../services/core/drift.js';
 import { DEFAULT_INCIDENT_OPTIONS, findIncidents, verdictOf } from '../../services/core/incidents.js';
 import { computeRetryWaste, type WasteInput } from '../../services/core/retry-waste.js';
+import { wallTimeline } from '../../services/core/wall-timeline.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -204,5 +205,25 @@ describe('computeDrift', () => {
       // 1113 has no reset time in its template: its null reset times are not drift.
       expect.objectContaining({ code: '1113', unmatched: 0, no_reset: 0, reset_expected: false, first_seen: null }),
     ]);
+  });
+});
+
+describe('wallTimeline', () => {
+  it('blocked from the bucket holding the start until the reset (or now), zero-filled, ordered by time then key', () => {
+    const buckets = [0, 1, 2, 3, 4, 5].map((m) => T0 + m * MIN);
+    const rows = wallTimeline(
+      [
+        { key: 'b', since: T0 + MIN + 30_000, until: T0 + 3 * MIN },
+        { key: 'a', since: T0 + 4 * MIN, until: null },
+      ],
+      buckets,
+      MIN,
+      T0 + 5 * MIN,
+    );
+    const series = (k: string) => rows.filter((r) => r.key === k).map((r) => r.blocked);
+    expect(series('b')).toEqual([0, 1, 1, 0, 0, 0]);
+    // No reset time: blocked until now (the bucket starting at now is not).
+    expect(series('a')).toEqual([0, 0, 0, 0, 1, 0]);
+    expect(rows.slice(0, 2).map((r) => r.key)).toEqual(['a', 'b']);
   });
 });
