@@ -111,7 +111,8 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
       const gapMs = parseDuration(q.gap ?? '5m', 'gap');
       if (gapMs > 6 * HOUR) throw new TimeInputError(`gap '${q.gap}' is over the limit of 6h`);
       const codes = parseList(q.codes);
-      let categories = q.categories === undefined ? undefined : categoryList(q.categories, '');
+      // Empty, * or All: no category filter given (the defaults apply when no code is given either).
+      let categories = parseList(q.categories) ? categoryList(q.categories, '') : undefined;
       if (!codes && !categories) categories = categoryList(undefined, DEFAULT_INCIDENT_CATEGORIES);
       const by = q.by ?? 'code';
       const d = DEFAULT_INCIDENT_OPTIONS;
@@ -151,10 +152,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
             duration_ms: i.end - i.start,
             share: Math.round(i.share * 1e6) / 1e6,
             provider_wide: i.verdict === 'provider-wide' ? 1 : 0,
-            text: `${i.provider} ${by === 'code' ? code : by === 'category' ? category : ''}: ${i.verdict}, ${i.errors} errors on ${i.keys} keys${ongoing ? ' (ongoing)' : ''}`.replace(
-              '  ',
-              ' ',
-            ),
+            text: `${i.provider}${by === 'provider' ? '' : ` ${by === 'code' ? code : category}`}: ${i.verdict}, ${i.errors} errors on ${i.keys} keys${ongoing ? ' (ongoing)' : ''}`,
           };
         });
       return { rows };

@@ -234,6 +234,7 @@ describe('GET /api/v1/incidents', () => {
     });
     expect(row?.share).toBeCloseTo(hits.length / providerCalls, 5);
     expect(row?.evidence).toContain(`${zhipu.length} keys of 2 tenants at once`);
+    expect(row?.text).toBe(`zhipu 1305: provider-wide, ${hits.length} errors on ${zhipu.length} keys`);
   });
 
   test('overload on one key: account-scoped, with the evidence', async () => {
@@ -272,6 +273,9 @@ describe('GET /api/v1/incidents', () => {
       ['anthropic', '*', 'account-scoped'],
       ['zhipu', '*', 'provider-wide'],
     ]);
+    // Grafana's "All" means no category filter: the defaults, the same answer.
+    const all = await get(`${url}&categories=*`);
+    expect(all.body.rows).toEqual((await get(url)).body.rows);
     const zhipuKeys = keys.filter((k) => k.provider === 'zhipu').length;
     const strict = await get(`${url}&min_keys=${zhipuKeys + 1}`);
     expect(strict.body.rows.find((r) => r.code === '1305')?.verdict).toBe('account-scoped');
