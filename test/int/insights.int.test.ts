@@ -195,9 +195,17 @@ describe('GET /api/v1/retry-waste', () => {
     expect((await get(`/api/v1/retry-waste?from=${NOW}&to=${NOW - HOUR}`)).status).toBe(400);
   });
 
-  test('is in the OpenAPI document', async () => {
+  test('the insight routes are in the OpenAPI document', async () => {
     const res = await app.inject({ method: 'GET', url: '/openapi.json' });
-    expect(Object.keys(res.json().paths)).toContain('/api/v1/retry-waste');
+    expect(Object.keys(res.json().paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/retry-waste',
+        '/api/v1/incidents',
+        '/api/v1/drift',
+        '/api/v1/quota-walls/calendar',
+        '/api/v1/quota-walls/timeline',
+      ]),
+    );
   });
 });
 
