@@ -79,11 +79,13 @@ export function createPauser({ gatewayUrl, token, userId, channels, now = Date.n
   async function setStatus(id, status) {
     const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
     if (userId) headers['new-api-user'] = String(userId); // new-api wants the admin's user id too
-    const res = await fetch(new URL('/api/channel/', gatewayUrl), {
-      method: 'PUT',
-      headers,
-      body: JSON.stringify({ id, status }),
-    });
+    const url = new URL('/api/channel/', gatewayUrl);
+    let res;
+    try {
+      res = await fetch(url, { method: 'PUT', headers, body: JSON.stringify({ id, status }) });
+    } catch (err) {
+      throw new Error(`cannot reach the gateway at ${url.origin} (GATEWAY_URL): ${err.cause?.code ?? err.cause?.message ?? err.message}`);
+    }
     const text = await res.text();
     let json = null;
     try {

@@ -228,6 +228,23 @@ describe('examples/wall-pauser against a fake new-api gateway', () => {
     );
   });
 
+  it('says which gateway it cannot reach', async () => {
+    // A port that was just free: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((r) => probe.close(r));
+    const down = createPauser({
+      gatewayUrl: `http://127.0.0.1:${port}`,
+      token: TOKEN,
+      channels: { [FP_WALL]: 12 },
+      now: () => NOW,
+    });
+    await expect(down.handle(webhook([{ status: 'firing', labels: wallLabels(FP_WALL, RESET) }]))).rejects.toThrow(
+      `cannot reach the gateway at http://127.0.0.1:${port} (GATEWAY_URL): ECONNREFUSED`,
+    );
+  });
+
   it('refuses to start without the gateway URL or token', () => {
     expect(() => createPauser({ token: TOKEN, channels: {} })).toThrow(/GATEWAY_URL/);
     expect(() => createPauser({ gatewayUrl, channels: {} })).toThrow(/GATEWAY_TOKEN/);
