@@ -16,6 +16,7 @@ import type { Config } from '../config.js';
 import { TimeInputError } from '../core/timeparse.js';
 import { InputError } from './dimensions.js';
 import { type IngestDeps, ingestRoute } from './ingest-route.js';
+import { insightRoutes } from './insights-routes.js';
 import { clickhouseQuerier, ping } from './queries.js';
 import { type KafkaReadiness, ReadyResponse } from './readiness.js';
 import { type CatalogEntry, dataRoutes } from './routes.js';
@@ -262,6 +263,7 @@ export async function buildApp(deps: AppDeps) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(dataRoutes, { prefix: '/api/v1', db, database, now, taxonomy: deps.taxonomy ?? [] });
+  await app.register(insightRoutes, { prefix: '/api/v1', db, database, now });
   if (deps.ingest) await app.register(ingestRoute, { ...deps.ingest, now });
   return app;
 }

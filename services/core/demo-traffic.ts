@@ -33,6 +33,15 @@ export interface TrafficPlan {
   /** A key in arrears (1113) for the last part of the range. */
   arrearsKey: string;
   overloadEpisodes: { startMs: number; endMs: number }[];
+  /**
+   * A client that ignores its wall: from `startMs` every call of `key` fails with 1308 (reset at
+   * `resetMs`), and the client retries every `everyMs` anyway (retry waste).
+   */
+  retryWaste: { key: string; startMs: number; resetMs: number; everyMs: number };
+  /** The provider-wide overload episode near the end (also in overloadEpisodes): every zhipu/zai key. */
+  incident: { startMs: number; endMs: number };
+  /** From here on some zhipu/zai 1308s come in a wording no template matches, without a reset time. */
+  driftStartMs: number;
   rateLimitBursts: { startMs: number; endMs: number; key: string }[];
 }
 
@@ -114,6 +123,12 @@ export function planTraffic(opts: TrafficOptions): TrafficPlan {
       });
     }
   }
+  // The planted episodes below are placed relative to the wall so that a backfill ends with them
+  // under way and a live run (wall at its start) shows them within its first half hour.
+  const retryStartMs = wallStartMs + Math.min(10 * MINUTE, span * 0.05);
+  const incidentStart = wallStartMs + Math.min(20 * MINUTE, span * 0.1);
+  const incident = { startMs: incidentStart, endMs: incidentStart + Math.min(15 * MINUTE, span * 0.1) };
+  overloadEpisodes.push(incident);
   return {
     surgeKeys,
     surgeStartMs,
@@ -124,6 +139,14 @@ export function planTraffic(opts: TrafficOptions): TrafficPlan {
     wallResetMs: Math.floor((wallStartMs + 5 * HOUR) / 1000) * 1000,
     arrearsKey: demoKey(keys - 2),
     overloadEpisodes,
+    retryWaste: {
+      key: demoKey(Math.max(keys - 3, nSurge)),
+      startMs: retryStartMs,
+      resetMs: Math.floor((retryStartMs + 5 * HOUR) / 1000) * 1000,
+      everyMs: 2000,
+    },
+    incident,
+    driftStartMs: wallStartMs,
     rateLimitBursts,
   };
 }
@@ -173,7 +196,28 @@ export function* generateTraffic(opts: TrafficOptions, plan: TrafficPlan = planT
       };
       yield { ...base, ...outcome(rand, ts, key, route, plan, surge, requestId) };
     }
+    // The client that ignores its wall retries on a timer, whatever the daily rhythm.
+    const rw = plan.retryWaste;
+    if (sec >= rw.startMs && (sec - opts.startMs) % rw.everyMs === 0 && sec + 500 < opts.endMs) {
+      const keyIndex = Math.max(keys - 3, 0);
+      const requestId = `req-${(opts.seed ?? 1).toString(36)}-${(seq++).toString(36)}`;
+      yield {
+        ts: new Date(sec + 500).toISOString(),
+        url: ROUTES[0]!.url,
+        model: ROUTES[0]!.model,
+        api_key: rw.key,
+        tenant: TENANTS[keyIndex % TENANTS.length]!,
+        request_id: requestId,
+        stream: false,
+        ...retryWasteError(plan),
+      };
+    }
   }
+}
+
+function retryWasteError(plan: TrafficPlan): Partial<Envelope> {
+  const message = `Usage limit reached for 5 hour. Your limit will reset at ${formatCst(plan.retryWaste.resetMs)}`;
+  return { status: 429, latency_ms: 45, body: { error: { code: '1308', message } } };
 }
 
 function outcome(
@@ -203,6 +247,7 @@ function outcome(
         : `已达到 5 小时的使用上限。您的限额将在 ${reset} 重置。`;
     return { status: 429, latency_ms: 35, body: { error: { code: '1308', message } } };
   }
+  if (key === plan.retryWaste.key && ts >= plan.retryWaste.startMs) return retryWasteError(plan);
   if (key === plan.arrearsKey && ts >= plan.wallStartMs + 20 * MINUTE) {
     return {
       status: 429,
@@ -262,7 +307,7 @@ function outcome(
       usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
     };
   }
-  return backgroundError(rand, ts, route, requestId, latency);
+  return backgroundError(rand, ts, route, requestId, latency, ts >= plan.driftStartMs);
 }
 
 /** The everyday failures: a little of everything, in each provider's own shape. */
@@ -272,6 +317,7 @@ function backgroundError(
   route: Route,
   requestId: string,
   latency: number,
+  drifted: boolean,
 ): Partial<Envelope> {
   const r = rand();
   switch (route.provider) {
@@ -365,6 +411,13 @@ function backgroundError(
           status: 429,
           latency_ms: latency,
           body: { error: { code: '1314', message: 'A brand-new limit the taxonomy has not seen yet' } },
+        };
+      // Wording drift: the provider rewords 1308 and drops the reset time from it.
+      if (drifted && r < 0.68)
+        return {
+          status: 429,
+          latency_ms: latency,
+          body: { error: { code: '1308', message: 'Quota for the current 5-hour window has been used up' } },
         };
       if (r < 0.8)
         return {

@@ -984,11 +984,15 @@ export function loadAlertRules(): AlertRule[] {
     .flatMap((f) => (f.content.groups as { rules: AlertRule[] }[]).flatMap((g) => g.rules));
 }
 
-/** Every query a dashboard runs: panel targets and the Infinity variable queries. */
+/** Every query a dashboard runs: panel targets, Infinity annotation queries and variable queries. */
 export function dashboardQueries(d: Dashboard): { where: string; query: InfinityQuery }[] {
   const out: { where: string; query: InfinityQuery }[] = [];
   for (const p of d.panels)
     for (const t of p.targets) out.push({ where: `${d.uid} / ${p.title} / ${t.refId}`, query: t });
+  const annotations = (d.annotations as { list?: { name: string; target?: InfinityQuery }[] } | undefined)?.list;
+  for (const a of annotations ?? []) {
+    if (a.target?.type === 'json') out.push({ where: `${d.uid} / annotation ${a.name}`, query: a.target });
+  }
   for (const v of d.templating.list) {
     const iq = (v.query as { infinityQuery?: InfinityQuery } | undefined)?.infinityQuery;
     if (v.type === 'query' && iq) out.push({ where: `${d.uid} / $${v.name}`, query: iq });

@@ -44,6 +44,8 @@ const secs = (ms: number) => Math.floor(ms / 1000) * 1000;
 const SURGE_RESET = secs(NOW + 5 * 24 * HOUR);
 const WALL_RESET = secs(NOW + 3 * HOUR);
 const START = NOW - 26 * HOUR;
+const DRIFTED = 12;
+const DRIFT_MESSAGE = 'Quota for the current 5-hour window has been used up';
 const KEYS = 12;
 
 const rules = loadAlertRules();
@@ -143,7 +145,11 @@ beforeAll(async () => {
     ],
     unknown: [{ code: '1399', atMs: NOW - 2 * HOUR, count: 3 }],
   });
-  worlds.surge = await makeWorld('gf_surge', surge.envelopes, surge.keys);
+  // A reworded 1308 (no template matches, no reset time in it) on a key that keeps succeeding: drift.
+  const drifted = Array.from({ length: DRIFTED }, (_, i) =>
+    zhipuError(keys[8]!, NOW - 30 * MIN + i * MIN + 5_000, '1308', DRIFT_MESSAGE, i),
+  );
+  worlds.surge = await makeWorld('gf_surge', [...surge.envelopes, ...drifted], surge.keys);
 
   // Provider-wide: 1305 on every zhipu key; and 529 overloads on the two anthropic keys only.
   const zhipuKeys = keys.filter((k) => k.provider === 'zhipu');
@@ -279,7 +285,14 @@ async function runRule(world: World, r: AlertRule) {
   return { alerting: machine.alerting(), last: last! };
 }
 
-const PER_KEY = ['errorscope-1310-surge', 'errorscope-quota-wall', 'errorscope-rate-limit-spike'];
+const PER_KEY = [
+  'errorscope-1310-surge',
+  'errorscope-quota-wall',
+  'errorscope-rate-limit-spike',
+  'errorscope-retry-waste',
+  'errorscope-wall-pause',
+  'errorscope-wording-drift',
+];
 
 /** The quota walls at NOW from the records: quota errors after a key's last minute with a success. */
 function oracleWalls(records: CallRecord[], codes: string[], lookbackMs: number) {
@@ -362,6 +375,69 @@ describe('alert rules: 1310 surge and quota walls', () => {
     expect(reset(w.keys[6]!.fp)).toBeNaN();
   });
 
+  it('the retry-waste rule fires for the keys that keep calling into their walls, with the wasted calls', async () => {
+    const w = worlds.surge;
+    const { alerting, last } = await runRule(w, rule('errorscope-retry-waste'));
+    // Keys 4 (1308 until its reset) and 6 (1113, no reset: repeats) fail every call, no success since;
+    // the surge keys 0 and 2 still succeed every minute, so their 1310s are not waste.
+    const walled = [w.keys[4]!, w.keys[6]!];
+    expect(alerting.map((l) => l.key).sort()).toEqual(walled.map((k) => k.fp).sort());
+    for (const k of walled) {
+      // Every wall error of the key in the rule's last hour but the first (how the client learned).
+      const n = w.records.filter(
+        (r) => r.key_fp === k.fp && ['1308', '1113'].includes(r.code) && r.ts >= NOW - HOUR && r.ts < NOW,
+      ).length;
+      const b = last.results.B;
+      expect(b?.kind === 'numbers' && b.items.find((i) => i.labels.key === k.fp)?.value).toBe(n - 1);
+    }
+  });
+
+  it('the wall-pause rule fires per walled key with the labels a receiver needs (reset ISO and epoch)', async () => {
+    const w = worlds.surge;
+    const { alerting } = await runRule(w, rule('errorscope-wall-pause'));
+    const [k4, k6] = [w.keys[4]!, w.keys[6]!];
+    const last = (fp: string, code: string) => w.records.filter((r) => r.key_fp === fp && r.code === code).at(-1)!;
+    expect([...alerting].sort((a, b) => (a.key! < b.key! ? -1 : 1))).toEqual(
+      [
+        {
+          key: k4.fp,
+          tenant: k4.tenant,
+          provider: k4.provider,
+          model: last(k4.fp, '1308').model,
+          code: '1308',
+          until_iso: new Date(WALL_RESET).toISOString(),
+          reset_at_epoch: String(WALL_RESET / 1000),
+        },
+        {
+          key: k6.fp,
+          tenant: k6.tenant,
+          provider: k6.provider,
+          model: last(k6.fp, '1113').model,
+          code: '1113',
+          until_iso: '',
+          reset_at_epoch: '',
+        },
+      ].sort((a, b) => (a.key < b.key ? -1 : 1)),
+    );
+  });
+
+  it('the wording-drift rule fires for the reworded code only, with its unmatched share', async () => {
+    const w = worlds.surge;
+    const { alerting, last } = await runRule(w, rule('errorscope-wording-drift'));
+    const k8 = w.keys[8]!;
+    expect(alerting).toEqual([{ provider: k8.provider, code: '1308' }]);
+    // In the rule's last hour at NOW: every 1308 of that provider is a drifted one.
+    const calls = w.records.filter(
+      (r) => r.provider === k8.provider && r.code === '1308' && r.ts >= NOW - HOUR && r.ts < NOW,
+    );
+    const unmatched = calls.filter((r) => r.message === DRIFT_MESSAGE).length;
+    expect(unmatched).toBe(DRIFTED);
+    expect(last.results.B).toEqual({
+      kind: 'numbers',
+      items: [{ labels: { provider: k8.provider, code: '1308' }, value: unmatched / calls.length }],
+    });
+  });
+
   it.each(['errorscope-rate-limit-spike', 'errorscope-provider-overload'])('%s stays quiet', async (uid) => {
     expect((await runRule(worlds.surge, rule(uid))).alerting).toEqual([]);
   });
@@ -382,6 +458,18 @@ describe('alert rules: provider-wide overload', () => {
     const surging = last.results.B;
     expect(surging?.kind === 'numbers' && surging.items.find((i) => i.labels.provider === 'anthropic')?.value).toBe(1);
     expect(keysHit?.kind === 'numbers' && keysHit.items.find((i) => i.labels.provider === 'anthropic')?.value).toBe(2);
+    // The incidents route calls the zhipu episode provider-wide (4 keys of 2 tenants) and the anthropic
+    // one (2 keys of one tenant) account-scoped: W is 1 for zhipu, 0 for anthropic.
+    const zhipuTenants = new Set(w.keys.filter((k) => k.provider === 'zhipu').map((k) => k.tenant)).size;
+    const anthropicTenants = new Set(w.keys.filter((k) => k.provider === 'anthropic').map((k) => k.tenant)).size;
+    expect([zhipuTenants >= 2, anthropicTenants]).toEqual([true, 1]);
+    expect(last.results.W).toEqual({
+      kind: 'numbers',
+      items: [
+        { labels: { provider: 'anthropic' }, value: 0 },
+        { labels: { provider: 'zhipu' }, value: 1 },
+      ],
+    });
   });
 
   it.each(PER_KEY)('%s (per key) does not fire on a provider-wide burst', async (uid) => {

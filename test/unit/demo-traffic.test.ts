@@ -102,3 +102,35 @@ describe('demo traffic through the classifier', () => {
     for (const c of byCode.values()) for (const k of c.keys) expect(k.startsWith('sk-')).toBe(false);
   });
 });
+
+describe('demo traffic: the insight episodes', () => {
+  it('a client keeps calling into its 1308 wall on a timer until the end', () => {
+    const plan = planTraffic(opts);
+    const rw = plan.retryWaste;
+    expect([...plan.surgeKeys, plan.wallKey, plan.arrearsKey]).not.toContain(rw.key);
+    const calls = all().filter((e) => e.api_key === rw.key && Date.parse(String(e.ts)) >= rw.startMs);
+    // At least one call per retry period from the start to the end of the range.
+    expect(calls.length).toBeGreaterThanOrEqual(Math.floor((opts.endMs - rw.startMs) / rw.everyMs) - 1);
+    expect(calls.every((e) => bodyCode(e) === '1308')).toBe(true);
+    expect(JSON.stringify(calls[0]?.body)).toContain(`reset at ${formatCst(rw.resetMs)}`);
+    expect(rw.resetMs).toBeGreaterThan(opts.endMs);
+  });
+
+  it('the planted overload episode hits zhipu and zai calls of many keys and tenants', () => {
+    const plan = planTraffic(opts);
+    expect(plan.overloadEpisodes).toContainEqual(plan.incident);
+    const hit = all().filter((e) => {
+      const ts = Date.parse(String(e.ts));
+      return ts >= plan.incident.startMs && ts < plan.incident.endMs && ['1305', '1312'].includes(bodyCode(e) ?? '');
+    });
+    expect(new Set(hit.map((e) => e.api_key)).size).toBeGreaterThanOrEqual(5);
+    expect(new Set(hit.map((e) => e.tenant)).size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('after the drift start some 1308s come in a wording without a reset time', () => {
+    const plan = planTraffic(opts);
+    const drifted = all().filter((e) => JSON.stringify(e.body ?? '').includes('Quota for the current 5-hour window'));
+    expect(drifted.length).toBeGreaterThan(0);
+    for (const e of drifted) expect(Date.parse(String(e.ts))).toBeGreaterThanOrEqual(plan.driftStartMs);
+  });
+});

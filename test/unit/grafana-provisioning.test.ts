@@ -61,6 +61,11 @@ const API_PATHS = [
   /^\/api\/v1\/samples$/,
   /^\/api\/v1\/taxonomy$/,
   /^\/api\/v1\/unknown-codes$/,
+  /^\/api\/v1\/retry-waste$/,
+  /^\/api\/v1\/incidents$/,
+  /^\/api\/v1\/drift$/,
+  /^\/api\/v1\/quota-walls\/calendar$/,
+  /^\/api\/v1\/quota-walls\/timeline$/,
   /^\/api\/v1\/values\/(provider|model|key|tenant|category|code|http_status)$/,
 ];
 
@@ -69,6 +74,7 @@ const GRAFANA_ENV = {
   ERRORSCOPE_API_URL: 'http://api:8080',
   ERRORSCOPE_API_TOKEN: 'tok',
   ALERT_WEBHOOK_URL: 'http://hook/x',
+  WALL_WEBHOOK_URL: 'http://walls/x',
 };
 
 describe('every file has the shape Grafana expects', () => {
@@ -249,12 +255,15 @@ describe('alert rules', () => {
   const exprTypes = (r: AlertRule) =>
     new Set(r.data.filter((q) => q.datasourceUid === '__expr__').map((q) => q.model.type));
 
-  it('cover the four situations a person acts on', () => {
+  it('cover the situations a person acts on', () => {
     expect(rules.map((r) => r.uid).sort()).toEqual([
       'errorscope-1310-surge',
       'errorscope-provider-overload',
       'errorscope-quota-wall',
       'errorscope-rate-limit-spike',
+      'errorscope-retry-waste',
+      'errorscope-wall-pause',
+      'errorscope-wording-drift',
     ]);
     const all = new Set(rules.flatMap((r) => [...exprTypes(r)]));
     expect(all).toEqual(new Set(['reduce', 'math', 'threshold']));
@@ -344,7 +353,12 @@ describe('alert rules', () => {
         .flatMap((p) => p.value.split(','));
     const overload = new Set(codes('errorscope-provider-overload'));
     expect(overload).toEqual(new Set(['1305', '1312', '529']));
-    for (const uid of ['errorscope-1310-surge', 'errorscope-rate-limit-spike', 'errorscope-quota-wall']) {
+    for (const uid of [
+      'errorscope-1310-surge',
+      'errorscope-rate-limit-spike',
+      'errorscope-quota-wall',
+      'errorscope-retry-waste',
+    ]) {
       for (const c of codes(uid)) expect(overload.has(c), `${uid} counts ${c}`).toBe(false);
     }
   });
@@ -361,7 +375,8 @@ describe('notifications', () => {
   });
 
   it('every route goes to a contact point that exists', () => {
-    const receivers = new Set([cp.name]);
+    const all = byPath('provisioning/alerting/errorscope-contact-points.yaml').contactPoints as { name: string }[];
+    const receivers = new Set(all.map((c) => c.name));
     const walk = (route: { receiver?: string; routes?: unknown[] }) => {
       if (route.receiver) expect(receivers.has(route.receiver)).toBe(true);
       for (const r of route.routes ?? []) walk(r as typeof route);

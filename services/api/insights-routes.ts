@@ -1,0 +1,294 @@
+// The insight routes under /api/v1: questions no gateway answers (retry waste, provider incident or
+// own account, wording drift, walls as a calendar). Handlers parse and validate, call one store
+// function for the rows and one pure core function for the decision, and shape the answer.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { computeDrift } from '../core/drift.js';
+import { DEFAULT_INCIDENT_OPTIONS, findIncidents } from '../core/incidents.js';
+import { computeRetryWaste } from '../core/retry-waste.js';
+import { DAY_MS, MAX_POINTS, parseDuration, parseRange, RETENTION_MS, TimeInputError } from '../core/timeparse.js';
+import { CATEGORIES } from '../core/types.js';
+import { wallTimeline } from '../core/wall-timeline.js';
+import {
+  type LabelFilters,
+  queryIncidentInputs,
+  queryWasteInputs,
+  queryWordings,
+  TooManyRowsError,
+} from '../store/insights.js';
+import { InputError, parseFilters, parseList } from './dimensions.js';
+import * as S from './insights-schemas.js';
+import { type Querier, queryQuotaWalls } from './queries.js';
+import { ErrorResponse } from './schemas.js';
+
+export interface InsightDeps {
+  db: Querier;
+  database: string;
+  now: () => number;
+}
+
+const errorResponses = { 400: ErrorResponse, 401: ErrorResponse, 500: ErrorResponse };
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+/** The waste and incident routes read raw errors and the minute rollup: its retention bounds them. */
+const MAX_RANGE = RETENTION_MS['1m'];
+const MAX_ROWS = 500_000;
+const DEFAULT_INCIDENT_CATEGORIES = 'overload,rate_limit,server_error,timeout,network,quota,auth,account,permission';
+
+function labelFilters(q: Partial<Record<keyof LabelFilters, string | undefined>>): LabelFilters {
+  const out: LabelFilters = {};
+  for (const k of ['provider', 'model', 'key', 'tenant'] as const) {
+    const v = parseList(q[k]);
+    if (v) out[k] = v;
+  }
+  return out;
+}
+
+function categoryList(raw: string | undefined, fallback: string): string[] {
+  const list = parseList(raw ?? fallback) ?? parseList(fallback) ?? [];
+  for (const c of list) {
+    if (!(CATEGORIES as readonly string[]).includes(c) || c === 'ok') {
+      throw new InputError(`categories: unknown error category '${c}'; use e.g. quota,auth,account,permission`);
+    }
+  }
+  return list;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app, deps) => {
+  const { db, database, now } = deps;
+
+  app.get(
+    '/retry-waste',
+    {
+      schema: {
+        summary: 'Calls spent against a wall: after a wall code before its reset, or repeating a non-retryable error',
+        querystring: S.RetryWasteQuerystring,
+        response: { 200: S.RetryWasteResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const nowMs = now();
+      const range = parseRange(q, nowMs, 6 * HOUR, MAX_RANGE);
+      const repeatWindowMs = parseDuration(q.window ?? '10m', 'window');
+      if (repeatWindowMs > DAY_MS) throw new TimeInputError(`window '${q.window}' is over the limit of 1d`);
+      const by = q.by ?? 'key';
+      let inputs: Awaited<ReturnType<typeof queryWasteInputs>>;
+      try {
+        inputs = await queryWasteInputs(db, database, {
+          from: range.from,
+          to: range.to,
+          categories: categoryList(q.categories, 'quota,auth,account,permission'),
+          filters: labelFilters(q),
+          maxRows: MAX_ROWS,
+        });
+      } catch (err) {
+        if (err instanceof TooManyRowsError) throw new InputError(`${err.message}: narrow from/to or the filters`);
+        throw err;
+      }
+      const rows = computeRetryWaste(inputs.errors, inputs.okMinutes, { by, repeatWindowMs })
+        .filter((r) => r.wasted_calls >= (q.min_calls ?? 1))
+        .slice(0, q.limit ?? 1000)
+        .map(({ group, ...r }) => ({ ...r, [by]: group, reset_at_iso: iso(r.reset_at) }));
+      return { rows };
+    },
+  );
+
+  app.get(
+    '/incidents',
+    {
+      schema: {
+        summary: 'Episodes of one provider x code with a verdict: provider-wide or account-scoped, with the evidence',
+        querystring: S.IncidentsQuerystring,
+        response: { 200: S.IncidentsResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const nowMs = now();
+      const range = parseRange(q, nowMs, 6 * HOUR, MAX_RANGE);
+      const gapMs = parseDuration(q.gap ?? '5m', 'gap');
+      if (gapMs > 6 * HOUR) throw new TimeInputError(`gap '${q.gap}' is over the limit of 6h`);
+      const codes = parseList(q.codes);
+      // Empty, * or All: no category filter given (the defaults apply when no code is given either).
+      let categories = parseList(q.categories) ? categoryList(q.categories, '') : undefined;
+      if (!codes && !categories) categories = categoryList(undefined, DEFAULT_INCIDENT_CATEGORIES);
+      const by = q.by ?? 'code';
+      const d = DEFAULT_INCIDENT_OPTIONS;
+      const opts = {
+        gapMs,
+        minPerMinute: q.min_per_minute ?? d.minPerMinute,
+        minShare: q.min_share ?? d.minShare,
+        minErrors: q.min_errors ?? d.minErrors,
+        minKeys: q.min_keys ?? d.minKeys,
+        minTenants: q.min_tenants ?? d.minTenants,
+        to: range.to,
+      };
+      const inputs = await queryIncidentInputs(db, database, {
+        from: range.from,
+        to: range.to,
+        by,
+        codes,
+        categories,
+        minPerMinute: opts.minPerMinute,
+        filters: labelFilters(q),
+      });
+      const rows = findIncidents(inputs.minutes, inputs.providerCalls, opts)
+        .filter(
+          (i) =>
+            (q.verdict === undefined || i.verdict === q.verdict) &&
+            (q.ongoing === undefined || i.ongoing === q.ongoing),
+        )
+        .slice(0, q.limit ?? 1000)
+        .map(({ group, ongoing, ...i }) => {
+          const code = by === 'code' ? group : '*';
+          const category = by === 'category' ? group : i.category;
+          return {
+            ...i,
+            code,
+            category,
+            ongoing: ongoing ? 1 : 0,
+            duration_ms: i.end - i.start,
+            share: Math.round(i.share * 1e6) / 1e6,
+            provider_wide: i.verdict === 'provider-wide' ? 1 : 0,
+            text: `${i.provider}${by === 'provider' ? '' : ` ${by === 'code' ? code : category}`}: ${i.verdict}, ${i.errors} errors on ${i.keys} keys${ongoing ? ' (ongoing)' : ''}`,
+          };
+        });
+      return { rows };
+    },
+  );
+
+  app.get(
+    '/drift',
+    {
+      schema: {
+        summary:
+          'Wording drift: per known code, calls whose message matches none of its templates, and wall messages without a readable reset time',
+        querystring: S.DriftQuerystring,
+        response: { 200: S.DriftResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const range = parseRange(q, now(), 24 * HOUR, MAX_RANGE);
+      const wordings = await queryWordings(db, database, {
+        from: range.from,
+        to: range.to,
+        filters: labelFilters(q),
+        codes: parseList(q.codes),
+        limit: MAX_ROWS,
+      });
+      const rows = computeDrift(wordings)
+        .filter(
+          (r) =>
+            r.calls >= (q.min_calls ?? 1) &&
+            r.unmatched >= (q.min_unmatched ?? 0) &&
+            (!q.only_drifting || r.unmatched > 0 || r.no_reset > 0),
+        )
+        .slice(0, q.limit ?? 1000)
+        .map((r) => ({
+          ...r,
+          unmatched_share: Math.round(r.unmatched_share * 1e6) / 1e6,
+          reset_expected: r.reset_expected ? 1 : 0,
+        }));
+      return { rows };
+    },
+  );
+
+  app.get(
+    '/quota-walls/calendar',
+    {
+      schema: {
+        summary:
+          'Quota walls as a calendar for automation: who is blocked, from when, until when (soonest reset first)',
+        querystring: S.WallCalendarQuerystring,
+        response: { 200: S.WallCalendarResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const nowMs = now();
+      const lookback = parseDuration(q.lookback ?? '6h', 'lookback');
+      if (lookback > MAX_RANGE) throw new TimeInputError(`lookback '${q.lookback}' is over the limit of 13d`);
+      const codes = parseList(q.codes ?? '1113,1304,1308,1309,1310');
+      if (!codes) throw new InputError('codes: give at least one code, e.g. codes=1308,1310');
+      const walls = await queryQuotaWalls(db, database, {
+        by: q.by ?? 'key',
+        from: nowMs - lookback,
+        now: nowMs,
+        codes,
+        filters: parseFilters(q),
+        limit: q.limit ?? 1000,
+      });
+      const rows = walls
+        .map((w) => {
+          const until = w.reset_at === null ? null : Number(w.reset_at);
+          return {
+            key: w.key,
+            tenant: w.tenant,
+            provider: w.provider,
+            model: w.model,
+            code: w.code,
+            since: Number(w.since),
+            until,
+            until_iso: until === null ? '' : new Date(until).toISOString(),
+            reset_at_epoch: until === null ? '' : String(Math.floor(until / 1000)),
+            blocked_ms: until === null ? null : until - Number(w.since),
+            remaining_ms: until === null ? null : until - nowMs,
+            blocked: 1,
+            calls: Number(w.count),
+            last_seen: Number(w.last_seen),
+            action:
+              until === null
+                ? 'pause the key: no reset time, a person must recharge or raise the limit'
+                : `pause the key until ${new Date(until).toISOString()}, then resume`,
+          };
+        })
+        .sort(
+          (a, b) => (a.until ?? Number.MAX_SAFE_INTEGER) - (b.until ?? Number.MAX_SAFE_INTEGER) || a.since - b.since,
+        );
+      return { rows };
+    },
+  );
+
+  app.get(
+    '/quota-walls/timeline',
+    {
+      schema: {
+        summary: 'Quota walls as states over time (Grafana state timeline): 1 while a key is blocked, per bucket',
+        querystring: S.WallTimelineQuerystring,
+        response: { 200: S.WallTimelineResponse, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const nowMs = now();
+      const range = parseRange(q, nowMs, 6 * HOUR, MAX_RANGE);
+      const lookback = parseDuration(q.lookback ?? '6h', 'lookback');
+      if (lookback > MAX_RANGE) throw new TimeInputError(`lookback '${q.lookback}' is over the limit of 13d`);
+      const codes = parseList(q.codes ?? '1113,1304,1308,1309,1310');
+      if (!codes) throw new InputError('codes: give at least one code, e.g. codes=1308,1310');
+      const asked = q.step ? parseDuration(q.step, 'step') : MINUTE;
+      // Whole minutes, and few enough buckets (the same bound as the series route).
+      const minStep = Math.ceil((range.to - range.from) / MAX_POINTS / MINUTE) * MINUTE;
+      const stepMs = Math.max(MINUTE, Math.ceil(asked / MINUTE) * MINUTE, minStep);
+      const walls = await queryQuotaWalls(db, database, {
+        by: 'key',
+        from: nowMs - lookback,
+        now: nowMs,
+        codes,
+        filters: parseFilters(q),
+        limit: 1000,
+      });
+      const buckets: number[] = [];
+      for (let t = Math.floor(range.from / stepMs) * stepMs; t < range.to; t += stepMs) buckets.push(t);
+      const spans = walls.map((w) => ({
+        key: w.key,
+        since: Number(w.since),
+        until: w.reset_at === null ? null : Number(w.reset_at),
+      }));
+      return { step_ms: stepMs, rows: wallTimeline(spans, buckets, stepMs, nowMs) };
+    },
+  );
+};
