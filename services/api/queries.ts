@@ -249,7 +249,8 @@ export async function queryQuotaWalls(
   q: { by: 'key' | 'tenant'; from: number; now: number; codes: string[]; filters: Filter[]; limit: number },
 ): Promise<WallRow[]> {
   const col = DIMENSION_COLUMN[q.by];
-  const f = filterSql(q.filters);
+  // Qualified: the SELECT's argMax(...) AS tenant/provider/model/code/category would shadow the columns.
+  const f = filterSql(q.filters, 'f', 'e');
   // Successful calls ignore the category/code/status filters (they are the wall's own terms).
   const okFilters = filterSql(
     q.filters.filter((x) => x.dimension !== 'category' && x.dimension !== 'code' && x.dimension !== 'http_status'),

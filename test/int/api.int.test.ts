@@ -314,6 +314,25 @@ describe('quota walls', () => {
       expect(row.tenant).toBe(k.tenant);
     }
   });
+
+  test('filters by tenant, provider, model and code narrow the walls (they were a 500: the aliases shadowed the columns)', async () => {
+    const k = keys[4]!;
+    const wall = records.find((r) => r.key_fp === k.fp && r.code === '1308')!;
+    for (const q of [`tenant=${k.tenant}`, `provider=${wall.provider}`, `model=${wall.model}`, 'code=1308']) {
+      const res = await get(`/api/v1/quota-walls?lookback=6h&${q}`);
+      expect(res.status, q).toBe(200);
+      expect(
+        res.body.rows.map((r) => r.key),
+        q,
+      ).toContain(k.fp);
+    }
+    // keys[6]'s wall is on 1113, so a 1308 filter leaves it out.
+    const only1308 = await get('/api/v1/quota-walls?lookback=6h&code=1308');
+    expect(only1308.body.rows.map((r) => r.key)).toEqual([k.fp]);
+    const other = await get(`/api/v1/quota-walls?lookback=6h&tenant=no-such-tenant`);
+    expect(other.status).toBe(200);
+    expect(other.body.rows).toEqual([]);
+  });
 });
 
 describe('samples, taxonomy, unknown codes, values', () => {
