@@ -77,12 +77,8 @@ export const command: Command = {
       throw err;
     }
 
-    const { pino } = await import('pino');
-    const log = pino({
-      level: cfg.LOG_LEVEL,
-      base: { svc: 'ingest' },
-      redact: ['api_key', '*.api_key', 'headers.authorization'],
-    });
+    const { createLogger } = await import('./logger.js');
+    const log = createLogger(cfg, { svc: 'ingest' });
     const { createStoreClient } = await import('../store/clickhouse.js');
     const { migrate } = await import('../store/migrate.js');
     const { launchWorker } = await import('../ingest/launch.js');

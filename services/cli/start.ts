@@ -2,8 +2,9 @@
 // the query API with the HTTP ingest endpoint, consumes Kafka when brokers are configured, and with
 // --demo fills the store with a day of history and keeps generating live traffic.
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
+import type { Logger } from 'pino';
 import { type Config, ConfigError, parseConfig } from '../config.js';
+import { createLogger } from './logger.js';
 import type { Command, CommandIo } from './main.js';
 
 const HELP = `usage: errorscope start [options]
@@ -23,7 +24,7 @@ options:
   --data DIR        embedded ClickHouse data directory (CHDB_PATH, default ./data)
   -h, --help        this help
 
-Then open http://HOST:PORT/docs, /api/v1/surges?codes=1310&by=key and /api/v1/quota-walls.
+Then open http://HOST:PORT/ (the overview page), /docs (the API), /api/v1/surges?codes=1310&by=key.
 `;
 
 interface StartOptions {
@@ -90,11 +91,7 @@ export const command: Command = {
       }
       throw err;
     }
-    const log = pino({
-      level: config.LOG_LEVEL,
-      base: { svc: 'start' },
-      redact: ['req.headers.authorization', 'headers.authorization', 'api_key', '*.api_key'],
-    });
+    const log = createLogger(config, { svc: 'start' });
     const { openStore } = await import('./store-session.js');
     const { startServer } = await import('../api/server.js');
     const { TAXONOMY } = await import('../core/index.js');
@@ -162,7 +159,7 @@ async function runStartDemo(
   config: Config,
   rate: number,
   signal: AbortSignal,
-  log: pino.Logger,
+  log: Logger,
 ): Promise<void> {
   const { runDemo, storeTarget } = await import('./demo.js');
   const { fingerprintKey } = await import('../core/index.js');
