@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { ConfigError, parseConfig } from '../config.js';
 import { analyzeValue, parseLine, toClassification } from '../core/index.js';
 import type { Command, CommandIo } from './main.js';
+import { looksLikeMultiLineJson, ndjsonHint, usageError } from './usage.js';
 
 const HELP = `usage: errorscope classify [--strict] [--max-bytes N] [FILE ...]
 
@@ -30,7 +31,7 @@ Exit codes: 0 done (invalid lines included, unless --strict), 1 an input file co
 const FLUSH_CHARS = 64 * 1024;
 
 function fail(io: CommandIo, message: string): number {
-  io.stderr.write(`errorscope classify: ${message}\n\n${HELP}`);
+  io.stderr.write(usageError('classify', message, HELP));
   return 2;
 }
 
@@ -64,12 +65,19 @@ export const command: Command = {
     const out = new Output(io.stdout);
     let invalid = 0;
     let unreadable = 0;
+    let hinted = false;
     for (const file of files) {
       const input = file === '-' ? io.stdin : createReadStream(file);
       try {
         for await (const line of splitLines(input, maxBytes)) {
           const text = classifyLine(line, maxBytes);
-          if (text.invalid) invalid++;
+          if (text.invalid) {
+            invalid++;
+            if (!hinted && line !== OVERSIZE && looksLikeMultiLineJson(Buffer.from(line).toString('utf8', 0, 4096))) {
+              hinted = true;
+              io.stderr.write(ndjsonHint('classify', file));
+            }
+          }
           await out.write(text.json);
         }
       } catch (err) {

@@ -1,6 +1,7 @@
 // `errorscope ingest`: the Kafka -> ClickHouse worker. Runs until SIGTERM/SIGINT.
 import { type Config, ConfigError, parseConfig } from '../config.js';
 import type { Command } from './main.js';
+import { usageError } from './usage.js';
 
 const HELP = `usage: errorscope ingest [options]
 
@@ -62,7 +63,7 @@ export const command: Command = {
       } else if (a === '--no-migrate') {
         runMigrations = false;
       } else {
-        io.stderr.write(`errorscope ingest: unexpected argument '${a}'\n\n${HELP}`);
+        io.stderr.write(usageError('ingest', `unexpected argument '${a}'`, HELP));
         return 2;
       }
     }
@@ -108,6 +109,13 @@ export const command: Command = {
       log.info('stopped');
       return 0;
     } catch (err) {
+      const { brokerUnreachable, DEFAULT_BROKERS } = await import('../kafka/client.js');
+      const unreachable = brokerUnreachable(err, cfg.KAFKA_BROKERS ?? DEFAULT_BROKERS);
+      if (unreachable) {
+        log.error(unreachable);
+        io.stderr.write(`errorscope ingest: ${unreachable}\n`);
+        return 1;
+      }
       log.error({ err }, 'ingest worker failed');
       io.stderr.write(`errorscope ingest: ${err instanceof Error ? err.message : String(err)}\n`);
       return 1;

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { type Config, ConfigError, parseConfig } from '../config.js';
 import { createLogger } from './logger.js';
 import type { Command, CommandIo } from './main.js';
+import { usageError } from './usage.js';
 
 const HELP = `usage: errorscope start [options]
 
@@ -76,7 +77,7 @@ export const command: Command = {
       config = parseConfig(io.env, opts.overrides);
     } catch (err) {
       if (err instanceof UsageError || err instanceof ConfigError) {
-        io.stderr.write(`errorscope start: ${err.message}\n\n`);
+        io.stderr.write(usageError('start', err.message, HELP));
         return 2;
       }
       throw err;
@@ -142,6 +143,13 @@ export const command: Command = {
       log.info({ signal: outcome }, 'stopping');
       return 0;
     } catch (err) {
+      const { brokerUnreachable } = await import('../kafka/client.js');
+      const unreachable = config.KAFKA_BROKERS?.length ? brokerUnreachable(err, config.KAFKA_BROKERS) : null;
+      if (unreachable) {
+        log.error(unreachable);
+        io.stderr.write(`errorscope start: ${unreachable}\n`);
+        return 1;
+      }
       log.error({ err }, 'start failed');
       io.stderr.write(`errorscope start: ${(err as Error).message}\n`);
       return 1;
