@@ -22,6 +22,9 @@ Sends NDJSON logs (one JSON object per line) to errorscope: to the Kafka topic w
 configured (--to kafka), else to a running errorscope's HTTP ingest endpoint (--to http).
 Raw API keys are replaced by their fingerprint before sending. Prints a progress bar on a TTY and,
 at the end, one JSON summary line on stdout: accepted and rejected lines, with the reasons.
+Lines are checked as the receiving end checks them, so kafka and http refuse the same lines. Over
+http each batch carries an Idempotency-Key named by its place in the file (on stdin: by its content),
+so shipping the same file, or piping the same lines, again counts them once.
 
 options:
   --to kafka|http        destination (default: kafka when KAFKA_BROKERS is set, else http)
@@ -225,7 +228,6 @@ export const command: Command = {
     };
     let hinted = false;
     const started = Date.now();
-    const runId = `${process.pid}-${started}`;
 
     try {
       await sink.connect();
@@ -245,11 +247,12 @@ export const command: Command = {
           if (batch.length === 0) return;
           const first = batch[0]!;
           const last = batch[batch.length - 1]!;
-          // Names the batch by where it lies in the file, so a resumed or retried send counts once.
-          const idem = createHash('sha256')
-            .update(`${abs}|${head || runId}|${first.line}|${last.endOffset}`)
-            .digest('hex')
-            .slice(0, 32);
+          // Names the batch by where it lies in the file, so a resumed or retried send counts once. stdin
+          // has no file to name: its batches are named by their content, so the same lines piped twice
+          // count once, like the same file shipped twice.
+          const h = createHash('sha256').update(`${abs}|${head}|${first.line}|${last.endOffset}`);
+          if (abs === '-') for (const p of batch) h.update(`\n${p.text}`);
+          const idem = h.digest('hex').slice(0, 32);
           const result = await sink.send(
             batch.map((p) => ({ key: p.key, value: p.text })),
             idem,
