@@ -506,8 +506,10 @@ async function refresh() {
     status.textContent = `updated ${localTime(Date.now()).slice(11)}${failed ? ` · ${failed} panel(s) failed` : ''}`;
     document.body.dataset.loaded = String(Number(document.body.dataset.loaded ?? 0) + 1);
   } catch (err) {
-    if (err instanceof AuthError) askToken('The API refused the stored token: enter a valid one.');
-    else status.textContent = `could not load: ${err.message}`;
+    if (err instanceof AuthError) {
+      clearInterval(state.timer);
+      askToken('The API refused the stored token: enter a valid one.');
+    } else status.textContent = `could not load: ${err.message}`;
   } finally {
     state.loading = false;
   }
