@@ -56,6 +56,25 @@ describe('log format', () => {
     expect(line.time).toEqual(expect.any(Number));
   });
 
+  it('pretty: requests are logged only when they fail; JSON keeps every request line', async () => {
+    const requests = (log: ReturnType<typeof createLogger>) => {
+      const child = log.child({ reqId: 'req-1' });
+      child.info({ req: { method: 'GET', url: '/api/v1/series' } }, 'incoming request');
+      child.info({ res: { statusCode: 200 }, responseTime: 3 }, 'request completed');
+      child.info({ req: { method: 'GET', url: '/api/v1/nope' } }, 'incoming request');
+      child.info({ res: { statusCode: 404 }, responseTime: 1 }, 'request completed');
+    };
+    const pretty = capture();
+    requests(createLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'pretty' }, { destination: pretty.stream }));
+    const json = capture();
+    requests(createLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, { destination: json.stream }));
+    await tick();
+    const lines = pretty.text().trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/ INFO: request completed .*"statusCode":404/);
+    expect(json.text().trimEnd().split('\n')).toHaveLength(4);
+  });
+
   it('auto on a terminal is pretty, auto on a pipe is JSON', async () => {
     const tty = capture();
     createLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'auto' }, { destination: tty.stream, isTty: true }).info('hello');
