@@ -18,6 +18,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY migrations ./migrations
+COPY ui ./ui
 # The embedded engine (CHDB_PATH) writes here when no CLICKHOUSE_URL is given.
 RUN mkdir -p /app/data && chown node:node /app/data
 USER node

@@ -80,12 +80,32 @@ export const envSchema = z.object({
   ERRORSCOPE_TOKEN: z.string().default(''),
 
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `auto`: one readable line per event when stdout is a terminal, JSON lines otherwise. */
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
 
 export type Config = z.infer<typeof envSchema>;
 
 /** Names of every variable the schema knows (used by docs and the docker-compose check). */
 export const CONFIG_KEYS = Object.keys(envSchema.shape) as (keyof Config)[];
+
+/**
+ * The flag that sets each variable on the commands that have one: when a value came from a flag, its
+ * error names the flag as typed (`--port 99999`), not the variable behind it.
+ */
+export const CONFIG_FLAGS: Partial<Record<keyof Config, string>> = {
+  HOST: '--host',
+  PORT: '--port',
+  KAFKA_BROKERS: '--brokers',
+  KAFKA_TOPIC: '--topic',
+  KAFKA_GROUP_ID: '--group',
+  KAFKA_DLQ_TOPIC: '--dlq-topic',
+  METRICS_PORT: '--metrics-port',
+  CHDB_PATH: '--data',
+  CLICKHOUSE_DATABASE: '--database',
+  ERRORSCOPE_URL: '--url',
+  ERRORSCOPE_TOKEN: '--token',
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -103,8 +123,14 @@ export function parseConfig(env: Record<string, string | undefined>, overrides: 
   }
   const parsed = envSchema.safeParse(input);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(config)'}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+    const describe = (key: string): string => {
+      const flag = key in overrides ? CONFIG_FLAGS[key as keyof Config] : undefined;
+      if (!flag) return key || '(config)';
+      return key === 'ERRORSCOPE_TOKEN' ? flag : `${flag} ${overrides[key]}`;
+    };
+    const lines = parsed.error.issues.map((i) => `${describe(i.path.join('.'))}: ${i.message}`);
+    if (lines.length === 1) throw new ConfigError(lines[0] as string);
+    throw new ConfigError(`invalid configuration:\n${lines.map((l) => `  ${l}`).join('\n')}`);
   }
   return parsed.data;
 }

@@ -21,6 +21,7 @@ import { clickhouseQuerier, ping } from './queries.js';
 import { type KafkaReadiness, ReadyResponse } from './readiness.js';
 import { type CatalogEntry, dataRoutes } from './routes.js';
 import { StatusResponse } from './schemas.js';
+import { UI_PATHS, uiRoute } from './ui-route.js';
 
 export type ApiConfig = Pick<
   Config,
@@ -45,12 +46,12 @@ export class ApiConfigError extends Error {
   override name = 'ApiConfigError';
 }
 
-/** Paths anyone may read: probes, metrics and the API description. */
-const PUBLIC_PATHS = ['/health', '/ready', '/metrics', '/openapi.json', '/docs'];
+/** Paths anyone may read: probes, metrics, the API description and the overview page (its data calls are not). */
+const PUBLIC_PATHS = ['/health', '/ready', '/metrics', '/openapi.json', '/docs', UI_PATHS.assets];
 
 export function isPublicPath(url: string): boolean {
   const path = url.split('?', 1)[0] ?? '';
-  return PUBLIC_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
+  return path === UI_PATHS.page || PUBLIC_PATHS.some((p) => path === p || path.startsWith(`${p}/`));
 }
 
 export function isLoopback(host: string): boolean {
@@ -265,5 +266,6 @@ export async function buildApp(deps: AppDeps) {
   await app.register(dataRoutes, { prefix: '/api/v1', db, database, now, taxonomy: deps.taxonomy ?? [] });
   await app.register(insightRoutes, { prefix: '/api/v1', db, database, now });
   if (deps.ingest) await app.register(ingestRoute, { ...deps.ingest, now });
+  await app.register(uiRoute, { auth: config.API_TOKENS.length > 0 });
   return app;
 }

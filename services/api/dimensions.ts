@@ -88,13 +88,14 @@ export interface SqlFragment {
 }
 
 /** `AND col IN {f_dim:Array(T)}` for each filter; `prefix` keeps parameter names unique per query. */
-export function filterSql(filters: readonly Filter[], prefix = 'f'): SqlFragment {
+/** `table` qualifies the columns (`e.tenant`) where a SELECT alias of the same name would shadow them. */
+export function filterSql(filters: readonly Filter[], prefix = 'f', table?: string): SqlFragment {
   const parts: string[] = [];
   const params: Record<string, unknown> = {};
   for (const f of filters) {
     const name = `${prefix}_${f.dimension}`;
     const type = f.dimension === 'http_status' ? 'Array(UInt16)' : 'Array(String)';
-    parts.push(`AND ${DIMENSION_COLUMN[f.dimension]} IN {${name}:${type}}`);
+    parts.push(`AND ${table ? `${table}.` : ''}${DIMENSION_COLUMN[f.dimension]} IN {${name}:${type}}`);
     params[name] = f.values;
   }
   return { sql: parts.join(' '), params };

@@ -104,6 +104,8 @@ export interface TopRow {
   calls: number;
   errors: number;
   error_rate: number;
+  /** Calls of every group in the range (before the limit): the same on every row. */
+  total_calls: number;
   [label: string]: string | number | null | (number | null)[];
 }
 
@@ -122,12 +124,17 @@ export async function queryTop(
 ): Promise<TopRow[]> {
   const table = `${database}.${ROLLUP[q.resolution]}`;
   const f = filterSql(q.filters);
+  // The window sum runs over every group before the LIMIT (an outer query: the alias `calls` would
+  // shadow the column inside the grouped one).
   const sql = `
-    SELECT ${selectDims(q.by)}, sum(calls) AS calls, sum(errors) AS errors,
-           if(calls = 0, 0, errors / calls) AS error_rate ${q.latency ? LATENCY_SQL : ''}
-    FROM ${table}
-    WHERE bucket >= {start:DateTime} AND bucket < {end:DateTime} ${f.sql}
-    GROUP BY ${q.by.join(', ')}
+    SELECT *, sum(calls) OVER () AS total_calls
+    FROM (
+      SELECT ${selectDims(q.by)}, sum(calls) AS calls, sum(errors) AS errors,
+             if(calls = 0, 0, errors / calls) AS error_rate ${q.latency ? LATENCY_SQL : ''}
+      FROM ${table}
+      WHERE bucket >= {start:DateTime} AND bucket < {end:DateTime} ${f.sql}
+      GROUP BY ${q.by.join(', ')}
+    )
     ORDER BY errors DESC, calls DESC, ${q.by.join(', ')}
     LIMIT {limit:UInt32}`;
   return db.rows<TopRow>(sql, {
@@ -148,6 +155,8 @@ function matchSql(codes: string[] | undefined, categories: string[] | undefined)
 
 export interface SurgeCountsRow {
   group: string;
+  /** The tenants of the group's matching errors in the window, sorted, comma-separated (one for a key). */
+  tenant: string;
   count: number;
   baseline_count: number;
   distinct_keys: number;
@@ -200,13 +209,14 @@ export async function querySurgeCounts(db: Querier, database: string, q: SurgeQu
   const sql = `
     SELECT grp AS group, sum(c) AS count, sum(b) AS baseline_count,
            uniqExactIf(key_fp, c > 0) AS distinct_keys,
+           arrayStringConcat(arraySort(groupUniqArrayIf(tenant, c > 0)), ',') AS tenant,
            toUInt64(toUnixTimestamp(maxIf(bucket, c > 0))) * 1000 AS last_seen
     FROM (
-      SELECT toString(${col}) AS grp, key_fp, bucket, errors AS c, toUInt64(0) AS b
+      SELECT toString(${col}) AS grp, key_fp, tenant, bucket, errors AS c, toUInt64(0) AS b
       FROM ${database}.calls_1m_v1
       WHERE bucket >= {r_start:DateTime} AND bucket < {r_end:DateTime} AND errors > 0 ${match} ${f.sql}
       UNION ALL
-      SELECT toString(${col}) AS grp, key_fp, bucket, toUInt64(0) AS c, errors AS b
+      SELECT toString(${col}) AS grp, key_fp, tenant, bucket, toUInt64(0) AS c, errors AS b
       FROM ${baselineSource}
       WHERE bucket >= {b_start:DateTime} AND bucket < {b_end:DateTime} AND errors > 0 ${match} ${f.sql}
     )
@@ -249,7 +259,8 @@ export async function queryQuotaWalls(
   q: { by: 'key' | 'tenant'; from: number; now: number; codes: string[]; filters: Filter[]; limit: number },
 ): Promise<WallRow[]> {
   const col = DIMENSION_COLUMN[q.by];
-  const f = filterSql(q.filters);
+  // Qualified: the SELECT's argMax(...) AS tenant/provider/model/code/category would shadow the columns.
+  const f = filterSql(q.filters, 'f', 'e');
   // Successful calls ignore the category/code/status filters (they are the wall's own terms).
   const okFilters = filterSql(
     q.filters.filter((x) => x.dimension !== 'category' && x.dimension !== 'code' && x.dimension !== 'http_status'),

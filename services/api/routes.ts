@@ -119,7 +119,13 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
         limit: q.limit ?? 10,
         latency: q.latency ?? false,
       });
-      return { resolution: plan.resolution, rows };
+      // With by=code every error row has error_rate 1: the share of all calls says how much it matters.
+      const total = rows.length > 0 ? Number(rows[0]?.total_calls) : 0;
+      return {
+        resolution: plan.resolution,
+        total_calls: total,
+        rows: rows.map(({ total_calls: _, ...r }) => ({ ...r, error_share: total ? r.errors / total : 0 })),
+      };
     },
   );
 
@@ -162,6 +168,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
             thresholds,
           );
           return {
+            tenant: r.tenant,
             [by]: r.group,
             count: r.count,
             baseline_count: r.baseline_count,

@@ -137,8 +137,18 @@ export const SeriesResponse = Type.Object({
 
 export const TopResponse = Type.Object({
   resolution: Type.Union([Type.Literal('1m'), Type.Literal('1h'), Type.Literal('1d')]),
+  total_calls: Type.Integer({
+    description: 'Every call in the range under the filters (all groups, not only these rows).',
+  }),
   rows: Type.Array(
-    Type.Object({ ...Labels, calls: Type.Integer(), errors: Type.Integer(), error_rate: Type.Number(), ...Latency }),
+    Type.Object({
+      ...Labels,
+      calls: Type.Integer(),
+      errors: Type.Integer(),
+      error_rate: Type.Number({ description: 'errors / calls of this group (1 for a group of error codes).' }),
+      error_share: Type.Number({ description: "errors / total_calls: this group's failures as a share of all calls." }),
+      ...Latency,
+    }),
   ),
 });
 
@@ -149,14 +159,24 @@ export const SurgesResponse = Type.Object({
   rows: Type.Array(
     Type.Object({
       key: Type.Optional(Type.String()),
-      tenant: Type.Optional(Type.String()),
+      tenant: Type.Optional(
+        Type.String({
+          description:
+            'The group (by=tenant), else the tenants of its matching errors in the window, comma-separated (a key has one).',
+        }),
+      ),
       model: Type.Optional(Type.String()),
       provider: Type.Optional(Type.String()),
-      count: Type.Integer(),
-      baseline_count: Type.Integer(),
-      expected: Type.Number(),
-      ratio: Type.Number(),
-      score: Type.Number(),
+      count: Type.Integer({ description: 'Matching errors in the recent window.' }),
+      baseline_count: Type.Integer({ description: 'Matching errors in the baseline window before it.' }),
+      expected: Type.Number({
+        description: 'The baseline rate scaled to the window: baseline_count × window / baseline.',
+      }),
+      ratio: Type.Number({ description: 'count / max(expected, 1): how many times the usual count.' }),
+      score: Type.Number({
+        description:
+          'Poisson z-score (count − expected) / √max(expected, 1): standard deviations above the usual count.',
+      }),
       surging: Type.Integer({ description: '1 when surging, else 0.' }),
       distinct_keys: Type.Integer(),
       last_seen: Type.Integer({ description: 'Start of the last minute with a matching error, epoch ms.' }),

@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { ConfigError, parseConfig } from '../config.js';
 import { analyzeValue, parseLine, toClassification } from '../core/index.js';
 import type { Command, CommandIo } from './main.js';
+import { looksLikeMultiLineJson, ndjsonHint, usageError } from './usage.js';
 
 const HELP = `usage: errorscope classify [--strict] [--max-bytes N] [FILE ...]
 
@@ -30,7 +31,7 @@ Exit codes: 0 done (invalid lines included, unless --strict), 1 an input file co
 const FLUSH_CHARS = 64 * 1024;
 
 function fail(io: CommandIo, message: string): number {
-  io.stderr.write(`errorscope classify: ${message}\n\n${HELP}`);
+  io.stderr.write(usageError('classify', message, HELP));
   return 2;
 }
 
@@ -64,6 +65,7 @@ export const command: Command = {
     const out = new Output(io.stdout);
     let invalid = 0;
     let unreadable = 0;
+    let hinted = false;
     for (const file of files) {
       const input = file === '-' ? io.stdin : createReadStream(file);
       const lines = new LineSplitter(maxBytes);
@@ -72,7 +74,13 @@ export const command: Command = {
         const now = Date.now();
         for (const line of batch) {
           const text = classifyLine(line, maxBytes, now);
-          if (text.invalid) invalid++;
+          if (text.invalid) {
+            invalid++;
+            if (!hinted && line !== OVERSIZE && looksLikeMultiLineJson(headOf(line))) {
+              hinted = true;
+              io.stderr.write(ndjsonHint('classify', file));
+            }
+          }
           out.append(text.json);
         }
       };
@@ -144,6 +152,10 @@ function classifyLine(line: Line, maxBytes: number, now: number): { json: string
 }
 
 type Line = string | Uint8Array | typeof OVERSIZE;
+
+function headOf(line: string | Uint8Array): string {
+  return typeof line === 'string' ? line.slice(0, 4096) : Buffer.from(line).toString('utf8', 0, 4096);
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

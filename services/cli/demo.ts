@@ -10,6 +10,7 @@ import type { CallInserter, StoredCall } from '../store/calls.js';
 import type { Command, CommandIo } from './main.js';
 import { shippable } from './ship.js';
 import { httpSink, kafkaSink, type ShipSink, SinkUnreachable } from './ship-sinks.js';
+import { usageError } from './usage.js';
 
 const HELP = `usage: errorscope demo [options]
 
@@ -207,7 +208,7 @@ export const command: Command = {
         err instanceof ConfigError ||
         (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
       ) {
-        io.stderr.write(`errorscope demo: ${(err as Error).message}\n\n${HELP}`);
+        io.stderr.write(usageError('demo', (err as Error).message, HELP));
         return 2;
       }
       throw err;

@@ -1,6 +1,7 @@
 // `errorscope ingest`: the Kafka -> ClickHouse worker. Runs until SIGTERM/SIGINT.
 import { type Config, ConfigError, parseConfig } from '../config.js';
 import type { Command } from './main.js';
+import { usageError } from './usage.js';
 
 const HELP = `usage: errorscope ingest [options]
 
@@ -65,7 +66,7 @@ export const command: Command = {
       } else if (a === '--no-migrate') {
         runMigrations = false;
       } else {
-        io.stderr.write(`errorscope ingest: unexpected argument '${a}'\n\n${HELP}`);
+        io.stderr.write(usageError('ingest', `unexpected argument '${a}'`, HELP));
         return 2;
       }
     }
@@ -80,12 +81,8 @@ export const command: Command = {
       throw err;
     }
 
-    const { pino } = await import('pino');
-    const log = pino({
-      level: cfg.LOG_LEVEL,
-      base: { svc: 'ingest' },
-      redact: ['api_key', '*.api_key', 'headers.authorization'],
-    });
+    const { createLogger } = await import('./logger.js');
+    const log = createLogger(cfg, { svc: 'ingest' });
     const { createStoreClient } = await import('../store/clickhouse.js');
     const { migrate } = await import('../store/migrate.js');
     const { launchKafkaIngest } = await import('../ingest/launch.js');
@@ -115,6 +112,13 @@ export const command: Command = {
       log.info('stopped');
       return 0;
     } catch (err) {
+      const { brokerUnreachable, DEFAULT_BROKERS } = await import('../kafka/client.js');
+      const unreachable = brokerUnreachable(err, cfg.KAFKA_BROKERS ?? DEFAULT_BROKERS);
+      if (unreachable) {
+        log.error(unreachable);
+        io.stderr.write(`errorscope ingest: ${unreachable}\n`);
+        return 1;
+      }
       log.error({ err }, 'ingest worker failed');
       io.stderr.write(`errorscope ingest: ${err instanceof Error ? err.message : String(err)}\n`);
       return 1;

@@ -1,5 +1,6 @@
 // The single entry point of every errorscope process (bin/errorscope.js calls main()).
 // Each command lives in its own module and is loaded lazily, so `classify` never loads kafkajs or chDB.
+import { unknownFlag, unknownFlagMessage } from './usage.js';
 
 export interface CommandIo {
   stdin: NodeJS.ReadableStream;
@@ -71,6 +72,11 @@ export async function main(argv: string[], io?: Partial<CommandIo>): Promise<num
   if (rest.includes('--help') || rest.includes('-h')) {
     fullIo.stdout.write(`${command.help.trimEnd()}\n`);
     return 0;
+  }
+  const flag = unknownFlag(rest, command.help);
+  if (flag) {
+    fullIo.stderr.write(unknownFlagMessage(name, flag, command.help));
+    return 2;
   }
   return command.run(rest, fullIo);
 }

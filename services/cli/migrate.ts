@@ -1,6 +1,7 @@
 // `errorscope migrate`: applies the schema migrations once, in order, and re-applies RAW_TTL_DAYS.
 import { ConfigError, parseConfig } from '../config.js';
 import type { Command } from './main.js';
+import { usageError } from './usage.js';
 
 const HELP = `usage: errorscope migrate [--dir DIR] [--database NAME]
 
@@ -33,7 +34,7 @@ export const command: Command = {
         else overrides.CLICKHOUSE_DATABASE = v;
         i++;
       } else {
-        io.stderr.write(`errorscope migrate: unexpected argument '${a}'\n\n${HELP}`);
+        io.stderr.write(usageError('migrate', `unexpected argument '${a}'`, HELP));
         return 2;
       }
     }

@@ -1,6 +1,6 @@
 // `errorscope serve`: apply the migrations, then serve the query API until SIGINT/SIGTERM.
-import { pino } from 'pino';
 import { ConfigError, parseConfig } from '../config.js';
+import { createLogger } from './logger.js';
 import type { Command, CommandIo } from './main.js';
 
 const HELP = `usage: errorscope serve [--host H] [--port P]
@@ -54,10 +54,7 @@ export const command: Command = {
       }
       throw err;
     }
-    const logger = pino({
-      level: config.LOG_LEVEL,
-      redact: ['req.headers.authorization', 'headers.authorization', 'api_key', '*.api_key'],
-    });
+    const logger = createLogger(config);
     const { createStoreClient } = await import('../store/clickhouse.js');
     const { migrate } = await import('../store/migrate.js');
     const { startServer } = await import('../api/server.js');

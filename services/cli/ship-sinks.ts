@@ -1,6 +1,7 @@
 // Destinations of `errorscope ship`: the Kafka topic or the HTTP ingest endpoint. Thin adapters with
 // one job each: deliver a batch and say which lines were refused and why.
 import { Kafka, logLevel } from 'kafkajs';
+import { brokerUnreachable } from '../kafka/client.js';
 
 export interface ShipMessage {
   key: string;
@@ -26,6 +27,13 @@ export class SinkUnreachable extends Error {
   override name = 'SinkUnreachable';
 }
 
+/** The one-line gist of a client error: kafkajs nests the socket error's code in `cause`. */
+function brief(err: unknown): string {
+  const e = err as { message?: string; cause?: { code?: string } };
+  const code = e.cause?.code ?? /\b(E[A-Z]{3,})\b/.exec(e.message ?? '')?.[1];
+  return code ?? (e.message ?? String(err)).split('\n', 1)[0] ?? 'error';
+}
+
 export function kafkaSink(opts: { brokers: string[]; topic: string; clientId: string }): ShipSink {
   const kafka = new Kafka({
     clientId: `${opts.clientId}-ship`,
@@ -37,13 +45,14 @@ export function kafkaSink(opts: { brokers: string[]; topic: string; clientId: st
   const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
   const where = `Kafka topic ${opts.topic} at ${opts.brokers.join(',')}`;
   return {
-    describe: `kafka:${opts.topic}`,
+    describe: where,
     async connect() {
       try {
         await producer.connect();
       } catch (err) {
         throw new SinkUnreachable(
-          `cannot reach the Kafka broker at ${opts.brokers.join(',')}: ${(err as Error).message}`,
+          brokerUnreachable(err, opts.brokers) ??
+            `cannot connect to the Kafka broker at ${opts.brokers.join(',')}: ${brief(err)}`,
         );
       }
     },
@@ -55,7 +64,10 @@ export function kafkaSink(opts: { brokers: string[]; topic: string; clientId: st
           messages: batch.map((m) => ({ key: m.key || null, value: m.value })),
         });
       } catch (err) {
-        throw new SinkUnreachable(`cannot deliver to ${where}: ${(err as Error).message}`);
+        throw new SinkUnreachable(
+          `cannot deliver to ${where} (${brief(err)}): check that the topic exists (--topic or KAFKA_TOPIC) ` +
+            'and the broker is up (--brokers or KAFKA_BROKERS)',
+        );
       }
       return { accepted: batch.length, rejected: [] };
     },
@@ -70,7 +82,7 @@ export function httpSink(opts: { url: string; token: string }): ShipSink {
   const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   return {
-    describe: `http:${endpoint}`,
+    describe: endpoint,
     async connect() {},
     async send(batch, idempotencyKey) {
       let res: Response;
@@ -83,7 +95,8 @@ export function httpSink(opts: { url: string; token: string }): ShipSink {
       } catch (err) {
         const cause = (err as { cause?: { code?: string; message?: string } }).cause;
         throw new SinkUnreachable(
-          `cannot reach errorscope at ${opts.url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+          `cannot reach errorscope at ${opts.url} (${cause?.code ?? cause?.message ?? (err as Error).message}): ` +
+            'is `errorscope start` running there? Point ship at it with --url or ERRORSCOPE_URL',
         );
       }
       const text = await res.text();

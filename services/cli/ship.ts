@@ -2,17 +2,19 @@
 // a running errorscope's HTTP ingest endpoint. Raw API keys never leave this process: they are
 // replaced by their fingerprint before anything is sent.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, parseConfig } from '../config.js';
-import { GATEWAY_MAPPERS, type GatewayMapper } from '../core/gateway-logs.js';
+import { fromEnvelope, GATEWAY_MAPPERS, type GatewayMapper } from '../core/gateway-logs.js';
 import { fingerprintKey } from '../core/index.js';
+import { DEFAULT_MAX_BYTES, parseLine, processLine, processValue } from '../core/process.js';
 import type { Envelope } from '../core/types.js';
 import type { Command, CommandIo } from './main.js';
 import { Progress, type ProgressState } from './progress.js';
 import { httpSink, kafkaSink, type ShipSink, SinkUnreachable } from './ship-sinks.js';
+import { looksLikeMultiLineJson, ndjsonHint, usageError } from './usage.js';
 
 const HELP = `usage: errorscope ship [options] <file...|->
 
@@ -20,6 +22,9 @@ Sends NDJSON logs (one JSON object per line) to errorscope: to the Kafka topic w
 configured (--to kafka), else to a running errorscope's HTTP ingest endpoint (--to http).
 Raw API keys are replaced by their fingerprint before sending. Prints a progress bar on a TTY and,
 at the end, one JSON summary line on stdout: accepted and rejected lines, with the reasons.
+Lines are checked as the receiving end checks them, so kafka and http refuse the same lines. Over
+http each batch carries an Idempotency-Key named by its place in the file (on stdin: by its content),
+so shipping the same file, or piping the same lines, again counts them once.
 
 options:
   --to kafka|http        destination (default: kafka when KAFKA_BROKERS is set, else http)
@@ -95,16 +100,23 @@ export async function* readLines(
 export function prepareLine(
   text: string,
   mapper: GatewayMapper,
+  maxBytes = DEFAULT_MAX_BYTES,
 ): { ok: true; text: string; key: string } | { ok: false; reason: string } {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, reason: `invalid JSON: ${(err as Error).message}` };
+  const parsed = parseLine(text, maxBytes);
+  if (!parsed.ok) return parsed;
+  if (mapper === fromEnvelope) {
+    // Lines that already are envelopes: refused with the receiving end's own words.
+    const direct = processValue(parsed.value, { fallbackTs: Date.now(), maxBytes });
+    if (!direct.ok) return direct;
   }
-  const mapped = mapper(parsed);
+  const mapped = mapper(parsed.value);
   if (!mapped.ok) return mapped;
-  return { ok: true, ...shippable(mapped.envelope) };
+  const out = shippable(mapped.envelope);
+  // The checks the receiving end applies (HTTP ingest and the Kafka worker run the same function), so
+  // --to kafka and --to http refuse the same lines for the same reasons, before anything is sent.
+  const checked = processLine(out.text, { fallbackTs: Date.now(), maxBytes });
+  if (!checked.ok) return checked;
+  return { ok: true, ...out };
 }
 
 /** The envelope as it travels: raw API key replaced by its fingerprint, keyed by that fingerprint. */
@@ -156,7 +168,7 @@ export const command: Command = {
       config = parseConfig(io.env, parsed.overrides);
     } catch (err) {
       if (err instanceof ConfigError || err instanceof UsageError) {
-        io.stderr.write(`errorscope ship: ${err.message}\n\n${HELP}`);
+        io.stderr.write(usageError('ship', err.message, HELP));
         return 2;
       }
       throw err;
@@ -214,8 +226,8 @@ export const command: Command = {
       summary.reasons[kind] = (summary.reasons[kind] ?? 0) + 1;
       rejects.push(r);
     };
+    let hinted = false;
     const started = Date.now();
-    const runId = `${process.pid}-${started}`;
 
     try {
       await sink.connect();
@@ -235,11 +247,12 @@ export const command: Command = {
           if (batch.length === 0) return;
           const first = batch[0]!;
           const last = batch[batch.length - 1]!;
-          // Names the batch by where it lies in the file, so a resumed or retried send counts once.
-          const idem = createHash('sha256')
-            .update(`${abs}|${head || runId}|${first.line}|${last.endOffset}`)
-            .digest('hex')
-            .slice(0, 32);
+          // Names the batch by where it lies in the file, so a resumed or retried send counts once. stdin
+          // has no file to name: its batches are named by their content, so the same lines piped twice
+          // count once, like the same file shipped twice.
+          const h = createHash('sha256').update(`${abs}|${head}|${first.line}|${last.endOffset}`);
+          if (abs === '-') for (const p of batch) h.update(`\n${p.text}`);
+          const idem = h.digest('hex').slice(0, 32);
           const result = await sink.send(
             batch.map((p) => ({ key: p.key, value: p.text })),
             idem,
@@ -264,8 +277,12 @@ export const command: Command = {
             summary.skipped_blank++;
             continue;
           }
-          const prepared = prepareLine(text, mapper);
+          const prepared = prepareLine(text, mapper, config.INGEST_MAX_MESSAGE_BYTES);
           if (!prepared.ok) {
+            if (!hinted && looksLikeMultiLineJson(text.slice(0, 4096))) {
+              hinted = true;
+              io.stderr.write(ndjsonHint('ship', file));
+            }
             reject({ file, line: lineNo, reason: prepared.reason, text });
           } else {
             batch.push({ file, line: lineNo, text: prepared.text, key: prepared.key, endOffset });
@@ -281,8 +298,9 @@ export const command: Command = {
       progress.done();
       if (err instanceof SinkUnreachable) {
         io.stderr.write(`errorscope ship: ${err.message}\n`);
-        if (opts.files.some((f) => f !== '-'))
-          io.stderr.write('errorscope ship: run again with --resume to continue\n');
+        // Only a file with delivered lines (now or by an earlier run) has somewhere to resume from.
+        if (opts.files.some((f) => f !== '-' && existsSync(statePath(resolve(f)))))
+          io.stderr.write('errorscope ship: run again with --resume to continue after the lines already delivered\n');
         return 1;
       }
       throw err;

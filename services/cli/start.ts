@@ -2,9 +2,11 @@
 // the query API with the HTTP ingest endpoint, consumes Kafka when brokers are configured, and with
 // --demo fills the store with a day of history and keeps generating live traffic.
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
+import type { Logger } from 'pino';
 import { type Config, ConfigError, parseConfig } from '../config.js';
+import { createLogger } from './logger.js';
 import type { Command, CommandIo } from './main.js';
+import { usageError } from './usage.js';
 
 const HELP = `usage: errorscope start [options]
 
@@ -26,7 +28,7 @@ options:
   --data DIR        embedded ClickHouse data directory (CHDB_PATH, default ./data)
   -h, --help        this help
 
-Then open http://HOST:PORT/docs, /api/v1/surges?codes=1310&by=key and /api/v1/quota-walls.
+Then open http://HOST:PORT/ (the overview page), /docs (the API), /api/v1/surges?codes=1310&by=key.
 `;
 
 interface StartOptions {
@@ -85,7 +87,7 @@ export const command: Command = {
       config = parseConfig(io.env, opts.overrides);
     } catch (err) {
       if (err instanceof UsageError || err instanceof ConfigError) {
-        io.stderr.write(`errorscope start: ${err.message}\n\n`);
+        io.stderr.write(usageError('start', err.message, HELP));
         return 2;
       }
       throw err;
@@ -100,11 +102,7 @@ export const command: Command = {
       }
       throw err;
     }
-    const log = pino({
-      level: config.LOG_LEVEL,
-      base: { svc: 'start' },
-      redact: ['req.headers.authorization', 'headers.authorization', 'api_key', '*.api_key'],
-    });
+    const log = createLogger(config, { svc: 'start' });
     const { openStore } = await import('./store-session.js');
     const { startServer } = await import('../api/server.js');
     const { TAXONOMY } = await import('../core/index.js');
@@ -160,6 +158,13 @@ export const command: Command = {
       log.info({ signal: outcome }, 'stopping');
       return 0;
     } catch (err) {
+      const { brokerUnreachable } = await import('../kafka/client.js');
+      const unreachable = config.KAFKA_BROKERS?.length ? brokerUnreachable(err, config.KAFKA_BROKERS) : null;
+      if (unreachable) {
+        log.error(unreachable);
+        io.stderr.write(`errorscope start: ${unreachable}\n`);
+        return 1;
+      }
       log.error({ err }, 'start failed');
       io.stderr.write(`errorscope start: ${(err as Error).message}\n`);
       return 1;
@@ -177,7 +182,7 @@ async function runStartDemo(
   config: Config,
   rate: number,
   signal: AbortSignal,
-  log: pino.Logger,
+  log: Logger,
 ): Promise<void> {
   const { runDemo, storeTarget } = await import('./demo.js');
   const { fingerprintKey } = await import('../core/index.js');

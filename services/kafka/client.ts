@@ -25,7 +25,8 @@ export function createKafka(
     logCreator:
       () =>
       ({ level, log: entry }) => {
-        const { message, ...rest } = entry;
+        // kafkajs's stack is its socket's, the same on every retry: the message and code say it all.
+        const { message, stack: _stack, ...rest } = entry;
         klog[levels[level] ?? 'info'](rest, message);
       },
     ...extra,
@@ -160,4 +161,26 @@ export async function ensureDeadLetterTopic(
     );
     return { source, dlq: current, created: false, raised: false };
   }
+}
+
+const SOCKET_CODES = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET)\b/;
+
+/**
+ * One line for a broker that cannot be reached (refused, unknown host, timed out), with what to
+ * check; null for any other error. kafkajs wraps the socket error in retry errors, so the chain of
+ * causes and the message are both searched.
+ */
+export function brokerUnreachable(err: unknown, brokers: readonly string[]): string | null {
+  let code: string | undefined;
+  let connection = false;
+  for (let e = err as { name?: string; message?: string; cause?: unknown; code?: string } | undefined; e; ) {
+    code ??= e.code && SOCKET_CODES.test(e.code) ? e.code : SOCKET_CODES.exec(e.message ?? '')?.[1];
+    if (e.name === 'KafkaJSConnectionError' || /Connection (error|timeout)/i.test(e.message ?? '')) connection = true;
+    e = e.cause as typeof e;
+  }
+  if (!code && !connection) return null;
+  return (
+    `cannot reach the Kafka broker at ${brokers.join(',')} (${code ?? 'connection failed'}): check that the ` +
+    'broker is running and that this address is the one it advertises (--brokers or KAFKA_BROKERS)'
+  );
 }

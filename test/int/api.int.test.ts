@@ -197,12 +197,27 @@ describe('top', () => {
       expected.set(r.code, e);
     }
     expect(body.rows).toHaveLength(expected.size);
+    const total = records.filter((x) => inRange(x, start, NOW)).length;
+    expect(body.total_calls).toBe(total);
     for (const row of body.rows) {
       const e = expected.get(row.code as string)!;
-      expect(row).toEqual({ code: row.code, calls: e.calls, errors: e.errors, error_rate: e.errors / e.calls });
+      expect(row).toEqual({
+        code: row.code,
+        calls: e.calls,
+        errors: e.errors,
+        error_rate: e.errors / e.calls,
+        error_share: e.errors / total,
+      });
     }
     const errs = body.rows.map((r) => r.errors as number);
     expect(errs).toEqual([...errs].sort((a, b) => b - a));
+  });
+
+  test('total_calls counts every group, not only the rows under the limit', async () => {
+    const { body } = await get('/api/v1/top?by=code&from=now-6h&limit=2');
+    const start = Math.floor((NOW - 6 * HOUR) / MIN) * MIN;
+    expect(body.rows).toHaveLength(2);
+    expect(body.total_calls).toBe(records.filter((x) => inRange(x, start, NOW)).length);
   });
 });
 
@@ -270,6 +285,7 @@ describe('surges', () => {
       expect(row.expected).toBeCloseTo(expected, 5);
       expect(row.ratio).toBeCloseTo(ratio, 5);
       expect(row.surging).toBe(count >= 5 && ratio >= 3 ? 1 : 0);
+      expect(row.tenant).toBe(k.tenant);
     }
     expect(byKey.get(keys[0]!.fp)!.surging).toBe(1);
     expect(byKey.get(keys[2]!.fp)!.surging).toBe(1);
@@ -290,6 +306,17 @@ describe('surges', () => {
     });
     expect(surgingTenants.length).toBeGreaterThan(0);
     expect(byTenant.body.rows.map((r) => r.tenant).sort()).toEqual(surgingTenants.sort());
+    // By model: the tenants of the model's matching errors in the window, sorted.
+    const byModel = await get('/api/v1/surges?codes=1310&by=model');
+    for (const row of byModel.body.rows) {
+      const tenants = new Set(
+        records
+          .filter((r) => r.code === '1310' && r.model === row.model && inRange(r, rStart, NOW))
+          .map((r) => r.tenant),
+      );
+      expect(row.tenant).toBe([...tenants].sort().join(','));
+    }
+    expect(byModel.body.rows.length).toBeGreaterThan(0);
     for (const r of byTenant.body.rows) expect(r.surging).toBe(1);
   });
 });
@@ -313,6 +340,25 @@ describe('quota walls', () => {
       expect(row.reset_at).toBe(reset);
       expect(row.tenant).toBe(k.tenant);
     }
+  });
+
+  test('filters by tenant, provider, model and code narrow the walls (they were a 500: the aliases shadowed the columns)', async () => {
+    const k = keys[4]!;
+    const wall = records.find((r) => r.key_fp === k.fp && r.code === '1308')!;
+    for (const q of [`tenant=${k.tenant}`, `provider=${wall.provider}`, `model=${wall.model}`, 'code=1308']) {
+      const res = await get(`/api/v1/quota-walls?lookback=6h&${q}`);
+      expect(res.status, q).toBe(200);
+      expect(
+        res.body.rows.map((r) => r.key),
+        q,
+      ).toContain(k.fp);
+    }
+    // keys[6]'s wall is on 1113, so a 1308 filter leaves it out.
+    const only1308 = await get('/api/v1/quota-walls?lookback=6h&code=1308');
+    expect(only1308.body.rows.map((r) => r.key)).toEqual([k.fp]);
+    const other = await get(`/api/v1/quota-walls?lookback=6h&tenant=no-such-tenant`);
+    expect(other.status).toBe(200);
+    expect(other.body.rows).toEqual([]);
   });
 });
 

@@ -127,6 +127,11 @@ describe('auth policy and tokens', () => {
     ['/docs', true],
     ['/docs/static/index.html', true],
     ['/docsx', false],
+    ['/', true],
+    ['/?provider=zai', true],
+    ['/ui/app.js', true],
+    ['/ui/config.json', true],
+    ['/uix', false],
     ['/api/v1/series', false],
     ['/api/v1/health', false],
   ])('isPublicPath(%s)', (url, want) => expect(isPublicPath(url)).toBe(want));

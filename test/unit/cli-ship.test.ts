@@ -38,7 +38,8 @@ describe('prepareLine', () => {
 
   it('says why a line is refused', () => {
     expect(prepareLine('{oops', fromEnvelope)).toEqual({ ok: false, reason: expect.stringMatching(/^invalid JSON: /) });
-    expect(prepareLine('[1]', fromEnvelope)).toEqual({ ok: false, reason: 'envelope must be a JSON object' });
+    // The ingest endpoint's own words (ship refuses what it would refuse, the same way).
+    expect(prepareLine('[1]', fromEnvelope)).toEqual({ ok: false, reason: 'envelope is not a JSON object (array)' });
     expect(prepareLine('{"time":"x"}', fromAccessLog)).toEqual({
       ok: false,
       reason: 'access log line has no numeric status',
