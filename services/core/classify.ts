@@ -110,6 +110,16 @@ function bodySaysError(info: ErrorInfo): boolean {
   return info.errno !== null || (info.exception !== null && !info.success);
 }
 
+/** A body that is bare text (no JSON, no stream) and says error or failed is no completion. */
+function textSaysError(env: NormalizedEnvelope, info: ErrorInfo): boolean {
+  return (
+    typeof env.error === 'string' &&
+    typeof info.sample === 'string' &&
+    !info.success &&
+    /\b(?:error|exception|failed|failure)\b/i.test(info.sample.slice(0, 2048))
+  );
+}
+
 /** A call with no status and no error: a completion, token usage or a normal finish says it succeeded. */
 function envelopeSucceeded(env: NormalizedEnvelope): boolean {
   return (
@@ -126,7 +136,8 @@ export function classifyNormalized(env: NormalizedEnvelope, callTs: number): Ver
   if (status !== null && !is2xx) return classifyFailure(env, errorInfo(env), failingFinish, callTs);
   if (failingFinish) return classifyFailure(env, errorInfo(env), true, callTs);
   const info = errorInfo(env);
-  if (info !== null && (env.hasErrorField || bodySaysError(info))) return classifyFailure(env, info, false, callTs);
+  if (info !== null && (env.hasErrorField || bodySaysError(info) || textSaysError(env, info)))
+    return classifyFailure(env, info, false, callTs);
   if (is2xx) return okVerdict(env);
   // No status: `ok` needs a positive success signal; an unexplained text is a failure; nothing is unknown.
   if (info?.success) return okVerdict(env);
@@ -171,9 +182,10 @@ const VAGUE = new Set<Category>(['invalid_request', 'server_error', 'network', '
  * little, so any precise message overrules it; a code's own meaning yields only to a strong message.
  */
 function combine(primary: Category | null, stated: Category | null, bareStatus: boolean): Category | null {
-  if (primary === null) return stated;
+  if (primary === null || primary === 'unknown') return stated ?? primary;
   if (stated === null || stated === primary) return primary;
-  if (STRONG.has(stated) || WEAK.has(primary)) return stated;
+  // Anything called "invalid" by a wrapper does not turn a server failure into a bad request.
+  if (STRONG.has(stated) || (WEAK.has(primary) && stated !== 'invalid_request')) return stated;
   if (bareStatus && !VAGUE.has(stated)) return stated;
   return primary;
 }
@@ -295,7 +307,11 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
       retryable = retryableByDefault(category);
     }
   } else {
-    const statusEntry = selected ?? statusRow(provider, httpStatus, text);
+    // Many APIs write a 5-digit code whose first three digits are the HTTP status (`40301`, `50001`).
+    const statusEntry =
+      selected ??
+      statusRow(provider, httpStatus, text) ??
+      (business !== null && /^[45]\d\d\d\d$/.test(business) ? statusRow('', Number(business.slice(0, 3)), text) : null);
     // A relay's type (`new_api_error`) is explained by the relay's own status table.
     if (statusEntry !== null && statusEntry.entry.provider !== GENERIC && isGenericCode(code)) known = true;
     if (statusEntry !== null && statusEntry.match !== null && statusEntry.entry.provider !== GENERIC) {
@@ -304,7 +320,10 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
       retryable = statusEntry.entry.retryable;
     } else {
       // An unknown specific code names its own meaning (`ThrottlingException`, `exceed_context_size_error`).
-      const ownWords = !byStatus && code !== '' && !isDigits(code) && !isGenericCode(code) ? meaningOfType(code) : null;
+      const ownWords =
+        !byStatus && code !== '' && !isDigits(code) && !isGenericCode(code) && !code.startsWith('ERR_')
+          ? meaningOfType(code)
+          : null;
       const fromStructure =
         ownWords ??
         statusEntry?.entry.category ??

@@ -139,6 +139,7 @@ const GENERIC_CODES = new Set([
   'invalid_argument',
   'failed_precondition',
   'invalidparameter',
+  'unavailable',
   'invalid_parameter',
   'invalidparametervalue',
   'failedoperation',
@@ -349,8 +350,8 @@ class Reader {
       return;
     }
     // Envelopes that keep the error somewhere else.
-    // A logged response `{"status":400,"body":"{...}"}`.
-    const body = o.body;
+    // A logged response `{"status":400,"body":"{...}"}` (or `content`).
+    const body = o.body ?? (typeof o.content === 'string' && o.content.includes('{') ? o.content : undefined);
     if ((typeof body === 'string' && body.includes('{')) || isObject(body)) {
       if (typeof m === 'string' && m !== '') this.addContext(m);
       this.value(body, depth + 1);

@@ -13,41 +13,44 @@ export function withoutUrls(message: string): string {
 
 // Signals, each a regex over the URL-free text. Order of the checks below is the tie-break order.
 const CONNECTION =
-  /econnreset|econnrefused|econnaborted|enotfound|eai_again|epipe|ehostunreach|enetunreach|socket hang ?up|connection (?:reset|refused|closed|aborted|error|failed|lost)|connect(?:ion)? (?:timeout|timed out)|network (?:error|is unreachable)|networkerror|fetch failed|failed to fetch|getaddrinfo|dns|tls|ssl|certificate|premature close|other side closed|unexpected eof|stream (?:closed|disconnected)|und_err_socket|网络错误|网络异常|连接(?:失败|超时|被重置|中断)|failed to connect|unable to connect|could not connect|internet connection|socket connection|closed unexpectedly|connection was closed|do request failed|:\s*EOF\b|err_network|err_bad_request/i;
+  /econnreset|econnrefused|econnaborted|enotfound|eai_again|epipe|ehostunreach|enetunreach|socket hang ?up|connection (?:reset|refused|closed|aborted|error|failed|lost)|connect(?:ion)? (?:timeout|timed out)|network (?:error|is unreachable)|networkerror|fetch failed|failed to fetch|getaddrinfo|dns|tls|ssl|certificate|premature close|other side closed|unexpected eof|stream (?:closed|disconnected)|und_err_socket|网络错误|网络异常|连接(?:失败|超时|被重置|中断)|failed to connect|unable to connect|could not connect|internet connection|socket connection|closed unexpectedly|connection was closed|do request failed|:\s*EOF\b|err_network|cannot be reached|could not (?:be )?reach|can't reach|unreachable|connect: connection refused|error while dialing/i;
 const TIMEOUT = /timed? ?out|timeout|deadline[ _]exceeded|deadline expired|took too long|超时|响应时间过长/i;
 const BALANCE =
-  /balance|arrear|overdue|recharge|top[ -]?up|insufficient[ _]?(?:funds|credits?|quota|user quota|account)|credits?\b(?! card)|billing|payment|paid plan|purchase|subscription (?:has )?(?:expired|ended)|plan (?:has )?expired|exceeded_current_quota|exceeded your current quota|余额|欠费|充值|资源包|账单|付费|购买|额度不足|账户额度|用户额度|good standing|limit.{0,80}paused|paused.{0,40}limit/i;
+  /balance|arrear|overdue|recharge|top[ -]?up|insufficient[ _]?(?:funds|credits?|quota|user quota|account)|credits?\b(?! card)|billing|payment|paid plan|purchase|subscription (?:has )?(?:expired|ended)|plan (?:has )?expired|exceeded_current_quota|exceeded your current quota|余额|欠费|充值|资源包|账单|付费|购买|额度不足|账户额度|用户额度|good standing|limit.{0,80}paused|paused.{0,40}limit|budget/i;
 const PERIOD_LONG =
   /\b(?:daily|per[ _-]?day|a day|each day|per[ _-]?month|monthly|per[ _-]?week|weekly|5[ -]?hours?|five hours|rpd|tpd|requestsperday|perday|permonth|free[ _-]?tier|free (?:allocated )?quota)\b|usage limit|weekly\/monthly|limit:\s*0\b|quota(?:_| )?value['"]?\s*[:=]\s*['"]?0\b|每日|每天|日限额|每周|每月|周限额|月限额|5\s*小时|五小时|当日|今日/i;
 const PERIOD_SHORT =
-  /per[ _-]?(?:second|minute|min\b|sec\b)|\/\s*(?:min|minute|s|sec)\b|\b(?:rpm|tpm|qps|rps|tps|ipm|rpm\/tpm)\b|requests? per minute|tokens? per minute|perminute|persecond|concurren|frequency|too (?:fast|frequent)|every minute|in a short|每分钟|每秒|并发|频率|过于频繁|过快/i;
+  /per[ _-]?(?:\d+ )?(?:second|minute|min\b|sec\b)|\/\s*(?:min|minute|s|sec)\b|\b(?:rpm|tpm|qps|rps|tps|ipm|rpm\/tpm)\b|requests? per minute|tokens? per minute|perminute|persecond|concurren|frequency|too (?:fast|frequent)|every minute|in a short|每分钟|每秒|并发|频率|过于频繁|过快/i;
 const RATE =
-  /rate[ _-]?limit|too many requests|throttl|slow down|request limit|请求过多|请求太多|限流|限速|wait before trying|访问过于频繁|过于频繁/i;
+  /rate[ _-]?limit|too many requests|throttl|slow down|request limit|请求过多|请求太多|限流|限速|wait before trying|访问过于频繁|过于频繁|token bucket|too many 429|\d+ (?:requests? )?per (?:\d+ )?(?:second|minute)/i;
 const LIMIT =
   /limit|quota|exceed|exhaust|reached|used up|too many|too high|过高|过大|配额|限额|上限|用量|用尽|耗尽|超出/i;
 const OVERLOAD =
-  /overload|over ?capacity|high (?:traffic|demand|load)|heavy load|at capacity|no capacity|capacity (?:exceeded|constraints|limit)|currently unavailable|temporarily unavailable|service unavailable|server is busy|servers? (?:are|is) busy|system is busy|engine.{0,20}busy|try (?:again )?(?:with )?another model|is currently loading|try a different model|unavailable_error|繁忙|过载|访问量过大|负载|拥挤|服务不可用|暂不可用/i;
+  /overload|over ?capacity|high (?:traffic|demand|load)|heavy load|at capacity|no capacity|capacity (?:exceeded|constraints|limit)|currently unavailable|temporarily unavailable|service unavailable|server is busy|servers? (?:are|is) busy|system is busy|engine.{0,20}busy|try (?:again )?(?:with )?another model|is currently loading|try a different model|unavailable_error|繁忙|过载|访问量过大|负载|拥挤|服务不可用|暂不可用|\bbusy\b/i;
 // Stated so plainly that they beat a rate-limit wrapper (`RateLimitError ... high traffic`).
 const STRONG_OVERLOAD = /overloaded|high traffic|high demand|over ?capacity|负载已饱和|饱和|过载/i;
+const STRICT_CONTEXT =
+  /context (?:length|window) (?:exceeded|is exceeded)|maximum context length|exceeds? (?:the )?(?:model'?s? )?(?:maximum )?context|prompt is too long|input is too long|tokens?.{0,80}exceeds? max/i;
+const STRICT_TIMEOUT = /read timed? ?out|timed out waiting|deadline exceeded|request timed out/i;
 const LOCATION =
   /(?:user |your )?(?:location|country|region|territory)(?: or region)? (?:is )?not supported|unsupported[ _](?:country|region|location)|not available in your (?:country|region)|不支持.{0,6}(?:地区|国家)/i;
 const LOAD_FAILURE =
-  /failed to load (?:the )?model|error loading model|unable to allocate|runner process has terminated|model failed to load/i;
+  /failed to load (?:the )?model|error loading model|unable to allocate|runner process has terminated|model failed to load|could not load (?:the )?model|cannot load (?:the )?model|out of memory|\boom\b|cuda error/i;
 const CONTEXT =
-  /context[ _-]?(?:length|window|size)|maximum context|prompt is too long|(?:input|prompt|request|message|text|content)s? (?:is |are )?too long|too many (?:input )?tokens|exceeds? (?:the )?(?:max(?:imum)?|model'?s?) (?:context|input|token|number of tokens)|max(?:imum)? (?:input )?tokens? (?:exceeded|limit)|token (?:count|limit) exceeds?|input token count|exceeds the (?:available )?context|input length|input is too long|string too long|超长|上下文长度|长度超过|超过.{0,10}(?:长度|token)|输入过长|tokens? 超|exceeds? max(?:imum)? length|prompt exceeds|context shift|max(?:imum)?[ _]?tokens?.{0,60}(?:exceed|>|maximum allowed|greater than|limit of)|maximum allowed number of (?:output )?tokens|cannot truncate/i;
+  /context[ _-]?(?:length|window|size)|maximum context|prompt is too long|(?:input|prompt|request|message|text|content)s? (?:is |are )?too long|too many (?:input )?tokens|exceeds? (?:the )?(?:max(?:imum)?|model'?s?) (?:context|input|token|number of tokens)|max(?:imum)? (?:input )?tokens? (?:exceeded|limit)|token (?:count|limit) exceeds?|input token count|exceeds the (?:available )?context|input length|input is too long|string too long|超长|上下文长度|长度超过|超过.{0,10}(?:长度|token)|输入过长|tokens? 超|exceeds? max(?:imum)? length|prompt exceeds|context shift|max(?:imum)?[ _]?tokens?.{0,60}(?:exceed|>|maximum allowed|greater than|limit of)|maximum allowed number of (?:output )?tokens|cannot truncate|(?:less than|at most|<=|no more than|must be <=)\s*\d+\s*tokens|tokens?.{0,80}exceeds? max|surpassing the .{0,20}context/i;
 const CONTENT =
   /sensitive|unsafe|content[ _-]?(?:policy|filter|management|moderation|safety)|moderation|safety|harmful|inappropriate|prohibited content|high\s+risk|blocked (?:by|due)|blocklist|data ?inspection|敏感|违禁|不安全|违规内容|审核|风险内容|安全|exists risk|content risk|safety system|prompt blocked|blockedreason/i;
 const ACCOUNT =
   /suspend|banned|\bban\b|\blocked|deactivated|disabled account|account (?:is )?(?:disabled|inactive|not active|frozen|restricted|blocked|under review)|\binactive\b|verify your (?:organization|account)|verification required|account.{0,20}(?:does not exist|not found)|organization.{0,20}(?:disabled|deactivated)|冻结|封禁|锁定|停用|禁用|账户异常|账号异常|未实名|实名认证|must be verified|organization.{0,20}verif|access terminated|terminated|access (?:has been )?paused|paused for th/i;
 const AUTH =
-  /(?:api[ _-]?key|token|credential|secret)s?\b.{0,40}?\b(?:is |are )?(?:invalid|expired|revoked|not valid)|invalid[ _-]?(?:(?:api|subscription|access|secret)[ _-]?)?(?:key|token|authentication|credential|x-api-key)|leaked|api[ _-]?key.{0,30}(?:invalid|not valid|incorrect|expired|missing|required|not found|wrong|revoked)|(?:incorrect|wrong|missing|no|expired|revoked|bad|malformed) (?:api[ _-]?)?(?:key|token|credentials?)|unauthori[sz]ed|unauthenticated|authenticat|auth(?:orization)? (?:header|failed|error)|token (?:is )?(?:invalid|expired)|not logged in|signature|鉴权|认证失败|令牌.{0,6}(?:无效|错误|过期|不存在)|无效的?令牌|密钥.{0,6}(?:无效|错误|过期)|无效的?(?:api ?key|令牌|密钥|token)/i;
+  /(?:api[ _-]?key|token|credential|secret)s?\b.{0,40}?\b(?:is |are )?(?:invalid|expired|revoked|not valid)|invalid[ _-]?(?:(?:api|subscription|access|secret)[ _-]?)?(?:key|token|authentication|credential|x-api-key)|leaked|api[ _-]?key.{0,30}(?:invalid|not valid|incorrect|expired|missing|required|not found|wrong|revoked)|(?:incorrect|wrong|missing|no|expired|revoked|bad|malformed) (?:api[ _-]?)?(?:key|token|credentials?)|unauthori[sz]ed|unauthenticated|authenticat|auth(?:orization)? (?:header|failed|error)|token (?:is )?(?:invalid|expired)|not logged in|signature|鉴权|认证失败|令牌.{0,6}(?:无效|错误|过期|不存在)|无效的?令牌|密钥.{0,6}(?:无效|错误|过期)|无效的?(?:api ?key|令牌|密钥|token)|(?:key|token|credential|password)s?\b.{0,30}\b(?:is |are )?(?:incorrect|wrong)|authorization (?:not found|missing|required|failed|invalid)|(?:api ?key|密钥|令牌|token).{0,6}(?:无效|错误|过期|不正确)/i;
 const PERMISSION =
   /permission|forbidden|not authori[sz]ed|not allowed|access denied|accessdenied|denied|no access|don't have access|do not have access|not have access|not entitled|unsupported (?:country|region|location)|region|location is not supported|not available in your|whitelist|allowlist|ip .{0,20}(?:not|denied|blocked)|无权|权限|未授权|不支持.{0,6}地区|拒绝访问|unable to access|noauth|网段|指定.{0,6}使用|无权|已被弃用/i;
 const NOT_FOUND =
   /not found|notfound|does not exist|doesn't exist|no such|unknown model|model.{0,40}(?:not (?:found|exist|available|supported)|unavailable|deprecated|decommissioned|removed)|invalid model|no endpoints? found|no available (?:channel|model)|decommissioned|try pulling it|不存在|未找到|找不到|无可用渠道|模型.{0,10}(?:不可用|下线)/i;
 const CONFLICT = /conflict|already (?:in progress|exists|running)|duplicate request|重复请求|正在处理/i;
 const SERVER =
-  /internal (?:server )?error|server error|internal_error|unexpected error|something went wrong|bad gateway|upstream (?:error|failed)|an error occurred on|服务器(?:内部)?错误|内部错误|服务异常|系统错误|server had an error|had an error while processing|unable to process|price not set|not configured|未配置/i;
+  /internal (?:server )?error|server error|internal_error|unexpected error|something went wrong|bad gateway|upstream (?:error|failed)|an error occurred on|服务器(?:内部)?错误|内部错误|服务异常|系统错误|server had an error|had an error while processing|unable to process|price not set|not configured|未配置|threw (?:an )?exception|exception thrown|traceback \(most recent call last\)|error occurred during (?:streaming|generation|inference|processing)/i;
 const INVALID =
   /invalid|malformed|must be|is required|missing required|unsupported|not supported|unrecognized|bad request|validation|parameter|参数|格式错误|不合法|非法|不支持|deserializ|did not match any variant|could not parse|parse error|有误/i;
 
@@ -91,6 +94,9 @@ function read(m: string): Category | null {
   const long = PERIOD_LONG.test(m);
   const limit = LIMIT.test(m);
   if (LOCATION.test(m)) return 'permission';
+  // Plain statements of an overflow or a timeout beat a generic "high traffic" banner around them.
+  if (STRICT_CONTEXT.test(m)) return 'context_length';
+  if (STRICT_TIMEOUT.test(m)) return 'timeout';
   if (STRONG_OVERLOAD.test(m)) return 'overload';
   if (balance && !short) return 'quota';
   if (long && (limit || rate) && !short) return 'quota';

@@ -161,7 +161,8 @@ function fieldCode(text: string): string | null {
   FIELD_CODE.lastIndex = 0;
   for (let m = FIELD_CODE.exec(text); m !== null; m = FIELD_CODE.exec(text)) {
     const v = (m[1] ?? m[2])!.replace(/[.,-]+$/, '');
-    if (v !== '' && !/^(?:null|none|nil|undefined|unknown|[1-5]\d\d|-?\d{9,})$/i.test(v)) return v;
+    // Client-library codes (axios `ERR_BAD_REQUEST`, errno `ECONNRESET`) are read as errno, not as the provider's.
+    if (v !== '' && !/^(?:null|none|nil|undefined|unknown|[1-5]\d\d|-?\d{9,}|ERR_[A-Z_]+)$/i.test(v)) return v;
   }
   return null;
 }
@@ -304,8 +305,11 @@ function matchBrace(t: string, start: number): number {
     }
     if (c === 34 || c === 39) {
       // A quote starts a string only in a key/value position, not inside a word (`it's`).
+      // A Python bytes/raw prefix (`: b'{...}'`) still opens one.
       const prev = t.charCodeAt(i - 1);
-      if (c === 39 && ((prev >= 65 && prev <= 90) || (prev >= 97 && prev <= 122))) continue;
+      const isLetter = (x: number) => (x >= 65 && x <= 90) || (x >= 97 && x <= 122);
+      const prefix = (prev === 98 || prev === 114) && !isLetter(t.charCodeAt(i - 2));
+      if (c === 39 && isLetter(prev) && !prefix) continue;
       quote = c;
     } else if (c === 123) depth++;
     else if (c === 125) {
@@ -387,7 +391,7 @@ function parseObject(src: string): unknown {
       }
     }
     if (/[{,]\s*[A-Za-z_$][\w$]*\s*:/.test(src)) {
-      const quoted = src.replace(/([{,]\s*)([A-Za-z_$][\w$]*)\s*:/g, '$1"$2":');
+      const quoted = src.replace(/([{,]\s*)([A-Za-z_$][\w$]*)\s*:/g, '$1"$2":').replace(/:\s*undefined\b/g, ': null');
       const json = quoted.includes("'") ? pythonReprToJson(quoted) : quoted;
       if (json !== null) {
         try {
