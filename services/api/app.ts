@@ -9,12 +9,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import underPressure from '@fastify/under-pressure';
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Histogram, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { TimeInputError } from '../core/timeparse.js';
+import { clickhouseIngestRequests, type IngestRequestStore } from '../store/ingest-requests.js';
 import { InputError } from './dimensions.js';
+import { guardFiniteNumbers, notFoundOr405, routeTable } from './guards.js';
 import { type IngestDeps, ingestRoute } from './ingest-route.js';
 import { clickhouseQuerier, ping } from './queries.js';
 import { type CatalogEntry, dataRoutes } from './routes.js';
@@ -34,7 +36,9 @@ export interface AppDeps {
   /** Clock (tests pin it). */
   now?: () => number;
   /** When given, POST /api/v1/ingest accepts NDJSON envelopes (errorscope start). */
-  ingest?: Omit<IngestDeps, 'now'>;
+  ingest?: Omit<IngestDeps, 'now' | 'requests'> & { requests?: IngestRequestStore };
+  /** Load-shedding thresholds (tests lower them); defaults: 2 s event-loop delay, 0.98 utilization. */
+  pressure?: { maxEventLoopDelay?: number; maxEventLoopUtilization?: number };
 }
 
 export class ApiConfigError extends Error {
@@ -129,11 +133,32 @@ function httpReason(status: number): string {
     400: 'Bad Request',
     401: 'Unauthorized',
     404: 'Not Found',
+    405: 'Method Not Allowed',
+    409: 'Conflict',
     413: 'Payload Too Large',
     415: 'Unsupported Media Type',
+    422: 'Unprocessable Entity',
     429: 'Too Many Requests',
   };
   return reasons[status] ?? 'Client Error';
+}
+
+/**
+ * A validation failure as `<parameter>: <what is wrong>`, naming the allowed values or bounds, e.g.
+ * `limit: must be <= 1000` or `dimension: must be one of provider, model, ...`.
+ */
+export function formatSchemaErrors(
+  errors: readonly { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[],
+  dataVar: string,
+): Error {
+  const parts = errors.map((e) => {
+    const name =
+      e.instancePath.replace(/^\//, '').replace(/\//g, '.') || (e.params.missingProperty as string) || dataVar;
+    const allowed = e.params.allowedValues as unknown[] | undefined;
+    const message = allowed ? `must be one of ${allowed.join(', ')}` : (e.message ?? 'is invalid');
+    return `${name}: ${message}`;
+  });
+  return new Error(parts.join('; '));
 }
 
 export async function buildApp(deps: AppDeps) {
@@ -147,6 +172,7 @@ export async function buildApp(deps: AppDeps) {
     loggerInstance: logger,
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
+    schemaErrorFormatter: formatSchemaErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // External plugins.
@@ -164,13 +190,19 @@ export async function buildApp(deps: AppDeps) {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(underPressure, {
-    maxEventLoopDelay: 2000,
-    maxEventLoopUtilization: 0.98,
+    maxEventLoopDelay: deps.pressure?.maxEventLoopDelay ?? 2000,
+    maxEventLoopUtilization: deps.pressure?.maxEventLoopUtilization ?? 0.98,
+    // Over the last sample interval, not since the process started (the default): a busy first
+    // minute (backfill, seeding) would otherwise keep the utilization high and shed for long after.
+    eventLoopUtilizationMode: 'interval',
     retryAfter: 10,
     exposeStatusRoute: false,
   });
   const matches = tokenMatcher(config.API_TOKENS);
+  // Not per route (global: false) but one app-wide onRequest hook added before the auth hook, so a
+  // request with a wrong token is counted (per address) before it is answered 401.
   await app.register(rateLimit, {
+    global: false,
     max: config.RATE_LIMIT_PER_MINUTE,
     timeWindow: '1 minute',
     allowList: (req) => isPublicPath(req.url),
@@ -181,6 +213,8 @@ export async function buildApp(deps: AppDeps) {
       return token && matches(token) ? `t:${digest(token).toString('hex').slice(0, 16)}` : `ip:${req.ip}`;
     },
   });
+
+  app.addHook('onRequest', app.rateLimit());
 
   // App plugins: errors, auth, metrics.
   app.setErrorHandler((err, req, reply) => {
@@ -193,9 +227,11 @@ export async function buildApp(deps: AppDeps) {
     }
     return reply.status(c.status).send({ error: c.error, message: c.message });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
-  );
+  // The guards only read the route table (any logger/type provider); fastify's generics do not unify.
+  const plain = app as unknown as FastifyInstance;
+  const routes = routeTable(plain);
+  app.setNotFoundHandler(notFoundOr405(routes));
+  guardFiniteNumbers(plain);
 
   if (config.API_TOKENS.length > 0) {
     app.addHook('onRequest', async (req, reply) => {
@@ -228,7 +264,11 @@ export async function buildApp(deps: AppDeps) {
   // Routes.
   app.get(
     '/health',
-    { schema: { summary: 'Liveness', security: [], response: { 200: StatusResponse } } },
+    {
+      schema: { summary: 'Liveness (never load-shed)', security: [], response: { 200: StatusResponse } },
+      // Liveness says the process answers: shedding it would get a busy instance restarted. Readiness may shed.
+      config: { pressureHandler: () => undefined },
+    },
     async () => ({ status: 'ok' }),
   );
   app.get(
@@ -257,6 +297,9 @@ export async function buildApp(deps: AppDeps) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(dataRoutes, { prefix: '/api/v1', db, database, now, taxonomy: deps.taxonomy ?? [] });
-  if (deps.ingest) await app.register(ingestRoute, { ...deps.ingest, now });
+  if (deps.ingest) {
+    const requests = deps.ingest.requests ?? clickhouseIngestRequests(client, database);
+    await app.register(ingestRoute, { ...deps.ingest, requests, now });
+  }
   return app;
 }
