@@ -38,6 +38,10 @@ export async function insertBlock(client: ClickHouseClient, block: Block): Promi
     clickhouse_settings: {
       ...block.settings,
       deduplicate_blocks_in_dependent_materialized_views: 1,
+      // JSON.parse accepts lone surrogate escapes ("\ud800") and JSON.stringify writes them back; by
+      // default ClickHouse refuses the whole block for one, which made one such line fail its request
+      // (found by the API fuzz step) and would block a Kafka partition. Kept as they are instead.
+      input_format_json_throw_on_bad_escape_sequence: 0,
       // A block must stay one block for its token to mean one thing.
       max_insert_block_size: String(Math.max(block.rows, 1_048_576)),
       insert_deduplication_token: block.token === 'fresh' ? freshToken() : block.token,

@@ -171,6 +171,19 @@ describe('nothing lost: every line is stored or dead-lettered', () => {
   });
 });
 
+test('lone surrogates (valid JSON escapes, invalid UTF-16) are stored, in calls and in dead letters', async () => {
+  const g = good();
+  const withSurrogate = g.line.replace('High concurrency', 'High \\ud800 concurrency');
+  expect(JSON.parse(withSurrogate).body.error.message).toContain('\ud800');
+  // V8's JSON error message quotes the line and can cut a surrogate pair in two: that reason too.
+  const b = bad();
+  const res = await post(`${withSurrogate}\n\uD852\uDEA1\u0010${b.id}\n`);
+  expect(res.status).toBe(200);
+  expect(res.body.accepted).toBe(1);
+  expect((await storedIds([g.id])).get(g.id)).toBe(1);
+  expect(await deadCount(b.id)).toBe(1);
+});
+
 describe('Idempotency-Key means one body', () => {
   test('same key and body: the first answer again, rows counted once; another body: 422', async () => {
     const lines = [good(), bad(), good()];
