@@ -16,7 +16,7 @@ import type { Config } from '../config.js';
 import { TimeInputError } from '../core/timeparse.js';
 import { clickhouseIngestRequests, type IngestRequestStore } from '../store/ingest-requests.js';
 import { InputError } from './dimensions.js';
-import { guardFiniteNumbers, notFoundOr405, routeTable } from './guards.js';
+import { guardFiniteNumbers, methodGuard, notFoundOr405, routeTable } from './guards.js';
 import { type IngestDeps, ingestRoute } from './ingest-route.js';
 import { clickhouseQuerier, ping } from './queries.js';
 import { type CatalogEntry, dataRoutes } from './routes.js';
@@ -106,12 +106,24 @@ const INPUT_ERROR_TYPES = new Set([
   'TOO_SLOW',
 ]);
 
+/**
+ * By shape, not instanceof: the embedded engine's connection throws plain Errors with the
+ * ClickHouse `code` and `type` (so user-caused query errors were answered 500 on chDB).
+ */
+function isClickHouseError(err: unknown): err is ClickHouseError {
+  if (err instanceof ClickHouseError) return true;
+  const e = err as { type?: unknown; code?: unknown } | null;
+  return (
+    typeof e === 'object' && e !== null && typeof e.type === 'string' && /^[A-Z][A-Z0-9_]+$/.test(e.type) && 'code' in e
+  );
+}
+
 /** Status and public message for an error; 5xx messages are generic. */
 export function classifyError(err: unknown): { status: number; error: string; message: string } {
   if (err instanceof InputError || err instanceof TimeInputError) {
     return { status: 400, error: 'Bad Request', message: err.message };
   }
-  if (err instanceof ClickHouseError && err.type && INPUT_ERROR_TYPES.has(err.type)) {
+  if (isClickHouseError(err) && err.type && INPUT_ERROR_TYPES.has(err.type)) {
     return {
       status: 400,
       error: 'Bad Request',
@@ -214,22 +226,23 @@ export async function buildApp(deps: AppDeps) {
     },
   });
 
+  // The guards only read the route table (any logger/type provider); fastify's generics do not unify.
+  const plain = app as unknown as FastifyInstance;
+  const routes = routeTable(plain);
+  app.addHook('onRequest', methodGuard(routes));
   app.addHook('onRequest', app.rateLimit());
 
   // App plugins: errors, auth, metrics.
   app.setErrorHandler((err, req, reply) => {
     const c = classifyError(err);
     if (c.status >= 500) req.log.error({ err, url: req.url }, 'request failed');
-    else if (err instanceof ClickHouseError) req.log.warn({ err, url: req.url }, 'query rejected');
+    else if (isClickHouseError(err)) req.log.warn({ err, url: req.url }, 'query rejected');
     if (c.status === 429 || c.status === 503) {
       const retry = reply.getHeader('retry-after');
       if (retry === undefined) reply.header('retry-after', '10');
     }
     return reply.status(c.status).send({ error: c.error, message: c.message });
   });
-  // The guards only read the route table (any logger/type provider); fastify's generics do not unify.
-  const plain = app as unknown as FastifyInstance;
-  const routes = routeTable(plain);
   app.setNotFoundHandler(notFoundOr405(routes));
   guardFiniteNumbers(plain);
 

@@ -83,7 +83,10 @@ export function routeTable(app: FastifyInstance): { allowed(path: string): strin
       .split('/')
       .map((seg) => (seg.startsWith(':') ? '[^/]+' : seg === '*' ? '.*' : seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
       .join('/');
-    routes.push({ re: new RegExp(`^${pattern}/?$`), methods: methods.map((m) => m.toUpperCase()) });
+    const upper = methods.map((m) => m.toUpperCase());
+    // fastify answers HEAD for every GET route.
+    if (upper.includes('GET') && !upper.includes('HEAD')) upper.push('HEAD');
+    routes.push({ re: new RegExp(`^${pattern}/?$`), methods: upper });
   });
   return {
     allowed(path) {
@@ -94,17 +97,31 @@ export function routeTable(app: FastifyInstance): { allowed(path: string): strin
   };
 }
 
+function methodNotAllowed(req: FastifyRequest, reply: FastifyReply, path: string, allowed: string[]) {
+  return reply
+    .status(405)
+    .header('allow', allowed.join(', '))
+    .send({ error: 'Method Not Allowed', message: `${req.method} ${path}: use ${allowed.join(' or ')}` });
+}
+
+/**
+ * An onRequest hook answering 405 with Allow when the path is known and the method is not: before
+ * anything reads a body (fastify would otherwise ask a body method such as QUERY for a Content-Type).
+ */
+export function methodGuard(table: { allowed(path: string): string[] }) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?', 1)[0] ?? '';
+    const allowed = table.allowed(path);
+    if (allowed.length > 0 && !allowed.includes(req.method)) return methodNotAllowed(req, reply, path, allowed);
+  };
+}
+
 /** 405 with Allow for a known path, else 404. */
 export function notFoundOr405(table: { allowed(path: string): string[] }) {
   return (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?', 1)[0] ?? '';
     const allowed = table.allowed(path);
-    if (allowed.length > 0 && !allowed.includes(req.method)) {
-      return reply
-        .status(405)
-        .header('allow', allowed.join(', '))
-        .send({ error: 'Method Not Allowed', message: `${req.method} ${path}: use ${allowed.join(' or ')}` });
-    }
+    if (allowed.length > 0 && !allowed.includes(req.method)) return methodNotAllowed(req, reply, path, allowed);
     return reply.status(404).send({ error: 'Not Found', message: `no route ${req.method} ${path}` });
   };
 }
