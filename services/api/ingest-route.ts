@@ -122,6 +122,8 @@ export const ingestRoute: FastifyPluginAsyncTypebox<IngestDeps> = async (app, de
               message: `ingest is busy (${gate.max} requests in progress, ${gate.maxWaiting} waiting): retry later`,
             });
         }
+        // A sender that gave up while waiting: its response has closed already and would never release.
+        if (reply.raw.destroyed || reply.raw.closed) return release();
         // The response's close: sent, or the connection dropped (the request's close comes as soon as its
         // body is read, too early).
         reply.raw.once('close', release);

@@ -131,8 +131,9 @@ describe('API fuzzing (schemathesis)', () => {
     try {
       out = (
         await run(st, args, {
-          cwd: join(ROOT, 'scripts'),
-          env: { ...process.env, SCHEMATHESIS_HOOKS: 'schemathesis_hooks' },
+          // Its caches go to the temp dir, not into the repository; the hooks module is found on PYTHONPATH.
+          cwd: dir,
+          env: { ...process.env, SCHEMATHESIS_HOOKS: 'schemathesis_hooks', PYTHONPATH: join(ROOT, 'scripts') },
           timeout: 170_000,
           maxBuffer: 64 * 1024 * 1024,
         })
