@@ -9,12 +9,14 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import underPressure from '@fastify/under-pressure';
-import Fastify, { type FastifyError } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Histogram, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import { TimeInputError } from '../core/timeparse.js';
+import { clickhouseIngestRequests, type IngestRequestStore } from '../store/ingest-requests.js';
 import { InputError } from './dimensions.js';
+import { guardFiniteNumbers, methodGuard, notFoundOr405, routeTable } from './guards.js';
 import { type IngestDeps, ingestRoute } from './ingest-route.js';
 import { insightRoutes } from './insights-routes.js';
 import { clickhouseQuerier, ping } from './queries.js';
@@ -37,9 +39,11 @@ export interface AppDeps {
   /** Clock (tests pin it). */
   now?: () => number;
   /** When given, POST /api/v1/ingest accepts NDJSON envelopes (errorscope start). */
-  ingest?: Omit<IngestDeps, 'now'>;
+  ingest?: Omit<IngestDeps, 'now' | 'requests'> & { requests?: IngestRequestStore };
   /** Kafka ingest running in this process (errorscope start): /ready reports its state. */
   kafka?: KafkaReadiness;
+  /** Load-shedding thresholds (tests lower them); defaults: 2 s event-loop delay, 0.98 utilization. */
+  pressure?: { maxEventLoopDelay?: number; maxEventLoopUtilization?: number };
 }
 
 export class ApiConfigError extends Error {
@@ -107,12 +111,24 @@ const INPUT_ERROR_TYPES = new Set([
   'TOO_SLOW',
 ]);
 
+/**
+ * By shape, not instanceof: the embedded engine's connection throws plain Errors with the
+ * ClickHouse `code` and `type` (so user-caused query errors were answered 500 on chDB).
+ */
+function isClickHouseError(err: unknown): err is ClickHouseError {
+  if (err instanceof ClickHouseError) return true;
+  const e = err as { type?: unknown; code?: unknown } | null;
+  return (
+    typeof e === 'object' && e !== null && typeof e.type === 'string' && /^[A-Z][A-Z0-9_]+$/.test(e.type) && 'code' in e
+  );
+}
+
 /** Status and public message for an error; 5xx messages are generic. */
 export function classifyError(err: unknown): { status: number; error: string; message: string } {
   if (err instanceof InputError || err instanceof TimeInputError) {
     return { status: 400, error: 'Bad Request', message: err.message };
   }
-  if (err instanceof ClickHouseError && err.type && INPUT_ERROR_TYPES.has(err.type)) {
+  if (isClickHouseError(err) && err.type && INPUT_ERROR_TYPES.has(err.type)) {
     return {
       status: 400,
       error: 'Bad Request',
@@ -134,11 +150,32 @@ function httpReason(status: number): string {
     400: 'Bad Request',
     401: 'Unauthorized',
     404: 'Not Found',
+    405: 'Method Not Allowed',
+    409: 'Conflict',
     413: 'Payload Too Large',
     415: 'Unsupported Media Type',
+    422: 'Unprocessable Entity',
     429: 'Too Many Requests',
   };
   return reasons[status] ?? 'Client Error';
+}
+
+/**
+ * A validation failure as `<parameter>: <what is wrong>`, naming the allowed values or bounds, e.g.
+ * `limit: must be <= 1000` or `dimension: must be one of provider, model, ...`.
+ */
+export function formatSchemaErrors(
+  errors: readonly { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[],
+  dataVar: string,
+): Error {
+  const parts = errors.map((e) => {
+    const name =
+      e.instancePath.replace(/^\//, '').replace(/\//g, '.') || (e.params.missingProperty as string) || dataVar;
+    const allowed = e.params.allowedValues as unknown[] | undefined;
+    const message = allowed ? `must be one of ${allowed.join(', ')}` : (e.message ?? 'is invalid');
+    return `${name}: ${message}`;
+  });
+  return new Error(parts.join('; '));
 }
 
 export async function buildApp(deps: AppDeps) {
@@ -152,6 +189,7 @@ export async function buildApp(deps: AppDeps) {
     loggerInstance: logger,
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
+    schemaErrorFormatter: formatSchemaErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // External plugins.
@@ -169,13 +207,19 @@ export async function buildApp(deps: AppDeps) {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(underPressure, {
-    maxEventLoopDelay: 2000,
-    maxEventLoopUtilization: 0.98,
+    maxEventLoopDelay: deps.pressure?.maxEventLoopDelay ?? 2000,
+    maxEventLoopUtilization: deps.pressure?.maxEventLoopUtilization ?? 0.98,
+    // Over the last sample interval, not since the process started (the default): a busy first
+    // minute (backfill, seeding) would otherwise keep the utilization high and shed for long after.
+    eventLoopUtilizationMode: 'interval',
     retryAfter: 10,
     exposeStatusRoute: false,
   });
   const matches = tokenMatcher(config.API_TOKENS);
+  // Not per route (global: false) but one app-wide onRequest hook added before the auth hook, so a
+  // request with a wrong token is counted (per address) before it is answered 401.
   await app.register(rateLimit, {
+    global: false,
     max: config.RATE_LIMIT_PER_MINUTE,
     timeWindow: '1 minute',
     allowList: (req) => isPublicPath(req.url),
@@ -187,20 +231,25 @@ export async function buildApp(deps: AppDeps) {
     },
   });
 
+  // The guards only read the route table (any logger/type provider); fastify's generics do not unify.
+  const plain = app as unknown as FastifyInstance;
+  const routes = routeTable(plain);
+  app.addHook('onRequest', methodGuard(routes));
+  app.addHook('onRequest', app.rateLimit());
+
   // App plugins: errors, auth, metrics.
   app.setErrorHandler((err, req, reply) => {
     const c = classifyError(err);
     if (c.status >= 500) req.log.error({ err, url: req.url }, 'request failed');
-    else if (err instanceof ClickHouseError) req.log.warn({ err, url: req.url }, 'query rejected');
+    else if (isClickHouseError(err)) req.log.warn({ err, url: req.url }, 'query rejected');
     if (c.status === 429 || c.status === 503) {
       const retry = reply.getHeader('retry-after');
       if (retry === undefined) reply.header('retry-after', '10');
     }
     return reply.status(c.status).send({ error: c.error, message: c.message });
   });
-  app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: 'Not Found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
-  );
+  app.setNotFoundHandler(notFoundOr405(routes));
+  guardFiniteNumbers(plain);
 
   if (config.API_TOKENS.length > 0) {
     app.addHook('onRequest', async (req, reply) => {
@@ -233,7 +282,11 @@ export async function buildApp(deps: AppDeps) {
   // Routes.
   app.get(
     '/health',
-    { schema: { summary: 'Liveness', security: [], response: { 200: StatusResponse } } },
+    {
+      schema: { summary: 'Liveness (never load-shed)', security: [], response: { 200: StatusResponse } },
+      // Liveness says the process answers: shedding it would get a busy instance restarted. Readiness may shed.
+      config: { pressureHandler: () => undefined },
+    },
     async () => ({ status: 'ok' }),
   );
   app.get(
@@ -265,7 +318,10 @@ export async function buildApp(deps: AppDeps) {
 
   await app.register(dataRoutes, { prefix: '/api/v1', db, database, now, taxonomy: deps.taxonomy ?? [] });
   await app.register(insightRoutes, { prefix: '/api/v1', db, database, now });
-  if (deps.ingest) await app.register(ingestRoute, { ...deps.ingest, now });
+  if (deps.ingest) {
+    const requests = deps.ingest.requests ?? clickhouseIngestRequests(client, database);
+    await app.register(ingestRoute, { ...deps.ingest, requests, now });
+  }
   await app.register(uiRoute, { auth: config.API_TOKENS.length > 0 });
   return app;
 }

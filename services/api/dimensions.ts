@@ -87,15 +87,19 @@ export interface SqlFragment {
   params: Record<string, unknown>;
 }
 
-/** `AND col IN {f_dim:Array(T)}` for each filter; `prefix` keeps parameter names unique per query. */
-/** `table` qualifies the columns (`e.tenant`) where a SELECT alias of the same name would shadow them. */
-export function filterSql(filters: readonly Filter[], prefix = 'f', table?: string): SqlFragment {
+/**
+ * `AND t.col IN {f_dim:Array(T)}` for each filter; `prefix` keeps parameter names unique per query.
+ * The column is always qualified with the table alias `table`: in ClickHouse a SELECT alias shadows a
+ * column of the same name in WHERE (`argMax(provider, ts) AS provider` made `provider IN ...` an
+ * aggregate in WHERE), a qualified name never is an alias.
+ */
+export function filterSql(filters: readonly Filter[], prefix = 'f', table = 't'): SqlFragment {
   const parts: string[] = [];
   const params: Record<string, unknown> = {};
   for (const f of filters) {
     const name = `${prefix}_${f.dimension}`;
     const type = f.dimension === 'http_status' ? 'Array(UInt16)' : 'Array(String)';
-    parts.push(`AND ${table ? `${table}.` : ''}${DIMENSION_COLUMN[f.dimension]} IN {${name}:${type}}`);
+    parts.push(`AND ${table}.${DIMENSION_COLUMN[f.dimension]} IN {${name}:${type}}`);
     params[name] = f.values;
   }
   return { sql: parts.join(' '), params };

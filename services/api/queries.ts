@@ -79,7 +79,7 @@ export async function querySeries(db: Querier, database: string, q: SeriesQuery)
   if (q.groupBy.length === 0) {
     const sql = `
       SELECT ${time}, sum(calls) AS calls, sum(errors) AS errors ${latency}
-      FROM ${table} WHERE ${where}
+      FROM ${table} AS t WHERE ${where}
       GROUP BY time ORDER BY time`;
     return db.rows<SeriesRow>(sql, params);
   }
@@ -91,7 +91,7 @@ export async function querySeries(db: Querier, database: string, q: SeriesQuery)
       FROM (
         SELECT ${time}, ${selectDims(q.groupBy)}, sum(calls) AS c, sum(errors) AS e ${latency},
                sum(e) OVER (PARTITION BY ${labels}) AS g_errors, sum(c) OVER (PARTITION BY ${labels}) AS g_calls
-        FROM ${table} WHERE ${where}
+        FROM ${table} AS t WHERE ${where}
         GROUP BY time, ${labels}
       )
     )
@@ -131,7 +131,7 @@ export async function queryTop(
     FROM (
       SELECT ${selectDims(q.by)}, sum(calls) AS calls, sum(errors) AS errors,
              if(calls = 0, 0, errors / calls) AS error_rate ${q.latency ? LATENCY_SQL : ''}
-      FROM ${table}
+      FROM ${table} AS t
       WHERE bucket >= {start:DateTime} AND bucket < {end:DateTime} ${f.sql}
       GROUP BY ${q.by.join(', ')}
     )
@@ -213,11 +213,11 @@ export async function querySurgeCounts(db: Querier, database: string, q: SurgeQu
            toUInt64(toUnixTimestamp(maxIf(bucket, c > 0))) * 1000 AS last_seen
     FROM (
       SELECT toString(${col}) AS grp, key_fp, tenant, bucket, errors AS c, toUInt64(0) AS b
-      FROM ${database}.calls_1m_v1
+      FROM ${database}.calls_1m_v1 AS t
       WHERE bucket >= {r_start:DateTime} AND bucket < {r_end:DateTime} AND errors > 0 ${match} ${f.sql}
       UNION ALL
       SELECT toString(${col}) AS grp, key_fp, tenant, bucket, toUInt64(0) AS c, errors AS b
-      FROM ${baselineSource}
+      FROM ${baselineSource} AS t
       WHERE bucket >= {b_start:DateTime} AND bucket < {b_end:DateTime} AND errors > 0 ${match} ${f.sql}
     )
     GROUP BY grp
@@ -265,6 +265,7 @@ export async function queryQuotaWalls(
   const okFilters = filterSql(
     q.filters.filter((x) => x.dimension !== 'category' && x.dimension !== 'code' && x.dimension !== 'http_status'),
     'o',
+    't',
   );
   const sql = `
     SELECT argMax(key_fp, e.ts) AS key, argMax(tenant, e.ts) AS tenant, argMax(provider, e.ts) AS provider,
@@ -276,7 +277,7 @@ export async function queryQuotaWalls(
     FROM ${database}.errors_v1 AS e
     LEFT JOIN (
       SELECT ${col} AS grp, max(bucket) AS last_ok
-      FROM ${database}.calls_1m_v1
+      FROM ${database}.calls_1m_v1 AS t
       WHERE bucket >= {from_min:DateTime} AND category = 'ok' ${okFilters.sql}
       GROUP BY grp
     ) AS o ON e.${col} = o.grp
@@ -323,7 +324,7 @@ export async function querySamples(
   const sql = `
     SELECT toUnixTimestamp64Milli(ts) AS time, provider, model, key_fp AS key, tenant, category, code,
            http_status, message, toUnixTimestamp64Milli(reset_at) AS reset_at, request_id, retryable
-    FROM ${database}.errors_v1
+    FROM ${database}.errors_v1 AS t
     WHERE ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)} ${f.sql}
     ORDER BY ts DESC
     LIMIT {limit:UInt32}`;
@@ -376,7 +377,7 @@ export async function queryValues(
   const col = DIMENSION_COLUMN[q.dimension];
   const sql = `
     SELECT DISTINCT toString(${col}) AS value
-    FROM ${database}.${ROLLUP[q.resolution]}
+    FROM ${database}.${ROLLUP[q.resolution]} AS t
     WHERE bucket >= {start:DateTime} AND bucket < {end:DateTime} ${f.sql}
     ORDER BY value
     LIMIT {limit:UInt32}`;

@@ -43,7 +43,14 @@ export interface RouteDeps {
   taxonomy: readonly CatalogEntry[];
 }
 
-const errorResponses = { 400: S.ErrorResponse, 401: S.ErrorResponse, 500: S.ErrorResponse };
+/** Every answer a data route may give besides 200: bad input, no token, rate limit, load shed, failure. */
+const errorResponses = {
+  400: S.ErrorResponse,
+  401: S.ErrorResponse,
+  429: S.ErrorResponse,
+  500: S.ErrorResponse,
+  503: S.ErrorResponse,
+};
 
 /** Longest window the surge and wall queries read (the minute rollup's retention). */
 const MAX_WINDOW_MS = RETENTION_MS['1m'];
@@ -108,7 +115,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       const nowMs = now();
       const range = parseRange(q, nowMs);
       const plan = planSeries(range, nowMs);
-      const by = parseDimensions(q.by, 'by');
+      const by = parseDimensions(q.by ?? 'code', 'by');
       if (by.length === 0) throw new InputError(`by: give at least one dimension, e.g. by=code`);
       const rows = await queryTop(db, database, {
         resolution: plan.resolution,

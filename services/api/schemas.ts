@@ -1,6 +1,7 @@
 // TypeBox schemas of the query API: the validation, the serialization and the OpenAPI document all
 // come from these. Response rows are flat objects with typed columns (Grafana Infinity, root `rows`).
 import { Type } from 'typebox';
+import { DIMENSIONS } from './dimensions.js';
 
 const str = (description: string) => Type.Optional(Type.String({ description }));
 
@@ -37,7 +38,7 @@ export const SeriesQuerystring = Type.Object({
 export const TopQuerystring = Type.Object({
   ...TimeQuery,
   ...FilterQuery,
-  by: Type.String({ description: `Breakdown, ${dimsDescription}.`, default: 'code' }),
+  by: Type.Optional(Type.String({ description: `Breakdown, ${dimsDescription}.`, default: 'code' })),
   latency: Type.Optional(Type.Boolean({ default: false, description: 'Add latency_p50/p90/p99 columns (ms).' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 10 })),
 });
@@ -54,9 +55,19 @@ export const SurgesQuerystring = Type.Object({
   ),
   window: Type.Optional(Type.String({ default: '15m', description: 'Recent window length (e.g. 15m).' })),
   baseline: Type.Optional(Type.String({ default: '24h', description: 'Baseline window before the recent one.' })),
-  min_count: Type.Optional(Type.Integer({ minimum: 1, default: 5, description: 'Fewest errors for a surge.' })),
-  ratio: Type.Optional(Type.Number({ minimum: 0, default: 3, description: 'Smallest count/expected for a surge.' })),
-  z: Type.Optional(Type.Number({ description: 'Smallest Poisson z-score for a surge (not checked when absent).' })),
+  min_count: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 5, description: 'Fewest errors for a surge.' }),
+  ),
+  ratio: Type.Optional(
+    Type.Number({ minimum: 0, maximum: 1_000_000, default: 3, description: 'Smallest count/expected for a surge.' }),
+  ),
+  z: Type.Optional(
+    Type.Number({
+      minimum: -1_000_000,
+      maximum: 1_000_000,
+      description: 'Smallest Poisson z-score for a surge (not checked when absent).',
+    }),
+  ),
   only_surging: Type.Optional(Type.Boolean({ default: false, description: 'Return surging groups only.' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
 });
@@ -89,7 +100,11 @@ export const UnknownQuerystring = Type.Object({
 });
 
 export const ValuesParams = Type.Object({
-  dimension: Type.String({ description: dimsDescription.replace('comma-separated dimensions', 'one of') }),
+  dimension: Type.Unsafe<(typeof DIMENSIONS)[number]>({
+    type: 'string',
+    enum: [...DIMENSIONS],
+    description: 'The dimension whose values to list.',
+  }),
 });
 
 export const ValuesQuerystring = Type.Object({

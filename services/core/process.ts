@@ -2,6 +2,7 @@
 // rejected with the reason (the ingest adapter sends it to the dead-letter topic).
 import { classifyNormalized, type Verdict } from './classify.js';
 import { scrubSecrets } from './fingerprint.js';
+import { jsonDeeperThan, MAX_JSON_DEPTH } from './json-depth.js';
 import { normalizeEnvelope } from './normalize.js';
 import type { CallRecord, Classification, LineResult, ProcessOptions } from './types.js';
 
@@ -48,13 +49,18 @@ export function parseLine(
       return reject('line is not valid UTF-8');
     }
   }
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch (err) {
     if (text.trim() === '' || text === '\uFEFF') return reject('empty line');
     if (text.charCodeAt(0) === 0xfeff) return parseLine(text.slice(1), maxBytes);
     return reject(`invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
+  if (jsonDeeperThan(text)) {
+    return reject(`JSON nested deeper than ${MAX_JSON_DEPTH} levels of arrays/objects (the limit); flatten the body`);
+  }
+  return { ok: true, value };
 }
 
 /** Normalize + classify a parsed value, keeping the verdict (the CLI prints its extra fields). */

@@ -25,8 +25,9 @@ export const MAX_RANGE_MS = 400 * DAY_MS;
 /** Most points one series may have (Grafana draws nothing useful beyond screen width anyway). */
 export const MAX_POINTS = 11_000;
 
-// Years 1970..2105: the rollups' DateTime columns cannot hold more.
-const MIN_MS = 0;
+// 1970-01-02..2105: the rollups' DateTime columns cannot hold more, and ClickHouse does not read
+// epoch seconds below 10 000 as a DateTime parameter (`to=6` was a 500).
+const MIN_MS = 86_400_000;
 const MAX_MS = Date.UTC(2105, 11, 31);
 
 const DURATION_RE = /^(\d{1,9})(ms|s|m|h|d|w)$/;
@@ -82,7 +83,7 @@ export function parseTime(input: string, nowMs: number, name = 'time'): number {
     );
   }
   if (!Number.isFinite(ms)) throw new TimeInputError(`${name} '${input}' is not a valid date`);
-  if (ms < MIN_MS || ms > MAX_MS) throw new TimeInputError(`${name} '${input}' is outside 1970..2105`);
+  if (ms < MIN_MS || ms > MAX_MS) throw new TimeInputError(`${name} '${input}' is outside 1970-01-02..2105`);
   return ms;
 }
 
@@ -102,7 +103,9 @@ export function parseRange(
   maxRangeMs = MAX_RANGE_MS,
 ): TimeRange {
   const to = q.to === undefined || q.to === '' ? nowMs : parseTime(q.to, nowMs, 'to');
-  const from = q.from === undefined || q.from === '' ? to - defaultSpanMs : parseTime(q.from, nowMs, 'from');
+  // A defaulted start never falls before the earliest time either.
+  const from =
+    q.from === undefined || q.from === '' ? Math.max(MIN_MS, to - defaultSpanMs) : parseTime(q.from, nowMs, 'from');
   if (from >= to) {
     throw new TimeInputError(
       `from (${new Date(from).toISOString()}) must be before to (${new Date(to).toISOString()})`,

@@ -1,8 +1,8 @@
 // The one write path into ClickHouse: classified calls go to `calls_in_v1` (Null engine) and the
 // materialized views fan them out to errors_v1, the rollups and unknown_codes_v1.
-import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CallRecord } from '../core/types.js';
+import { insertBlock } from './insert.js';
 
 /** Where a call came from. Kafka coordinates are empty/-1 for other sources. */
 export interface Transport {
@@ -18,7 +18,8 @@ export type StoredCall = CallRecord & Transport;
 export interface CallInserter {
   /**
    * Inserts rows in one block. With a `token`, a retry of the same block is dropped by ClickHouse
-   * in the Null table's views (insert_deduplication_token + non_replicated_deduplication_window).
+   * in the Null table's views (insert_deduplication_token + non_replicated_deduplication_window);
+   * without one, the block is always stored (a fresh token, never content-hash deduplication).
    */
   insertCalls(rows: StoredCall[], token?: string): Promise<void>;
 }
@@ -73,29 +74,22 @@ export function compactRows(rows: readonly StoredCall[]): string {
 }
 
 export function clickhouseInserter(client: ClickHouseClient, database: string): CallInserter {
-  const query = `INSERT INTO ${database}.calls_in_v1 (${CALL_COLUMNS.join(', ')}) FORMAT JSONCompactEachRow`;
+  const table = `${database}.calls_in_v1`;
   return {
     async insertCalls(rows, token) {
-      if (rows.length === 0) return;
-      // The body is built here as one string and sent as ONE chunk through exec: client.insert
+      // The body is built here as one string and sent as ONE chunk (insertBlock): client.insert
       // streams one chunk per row, which the embedded engine's connection concatenates with an
-      // async iteration per row (about half the insert time, measured). Against a server this is
-      // the same HTTP insert with a raw body. JSONCompactEachRow (arrays, no repeated keys): the
-      // embedded engine parses JSONEachRow ~4x slower.
-      const res = await client.exec({
-        query,
-        values: Readable.from([compactRows(rows)]),
-        clickhouse_settings: {
-          date_time_input_format: 'basic',
-          deduplicate_blocks_in_dependent_materialized_views: 1,
-          // A block must stay one block for its token to mean one thing.
-          max_insert_block_size: String(Math.max(rows.length, 1_048_576)),
-          // Always set, '' when none: the embedded engine applies settings as session SETs, so an
-          // omitted token would reuse the previous insert's and drop this block as a duplicate.
-          insert_deduplication_token: token ?? '',
-        },
+      // async iteration per row (about half the insert time, measured). JSONCompactEachRow (arrays,
+      // no repeated keys): the embedded engine parses JSONEachRow ~4x slower.
+      await insertBlock(client, {
+        table,
+        columns: CALL_COLUMNS,
+        format: 'JSONCompactEachRow',
+        body: compactRows(rows),
+        rows: rows.length,
+        token: token ?? 'fresh',
+        settings: { date_time_input_format: 'basic' },
       });
-      res.stream.destroy();
     },
   };
 }

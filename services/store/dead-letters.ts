@@ -1,6 +1,7 @@
 // Dead letters that have no Kafka topic to go to (the HTTP ingest endpoint): kept in ClickHouse
 // with the reason and the original text.
 import type { ClickHouseClient } from '@clickhouse/client';
+import { eachRow, insertBlock } from './insert.js';
 
 export interface DeadLetter {
   src: 'http' | 'kafka' | 'backfill';
@@ -14,6 +15,7 @@ export interface DeadLetter {
 }
 
 export interface DeadLetterInserter {
+  /** One block; with a `token` a retry of the same block counts once, without one it is always stored. */
   insertDeadLetters(rows: DeadLetter[], token?: string): Promise<void>;
 }
 
@@ -21,12 +23,12 @@ export function clickhouseDeadLetters(client: ClickHouseClient, database: string
   const table = `${database}.dead_letters_v1`;
   return {
     async insertDeadLetters(rows, token) {
-      if (rows.length === 0) return;
-      await client.insert({
+      await insertBlock(client, {
         table,
-        values: rows,
         format: 'JSONEachRow',
-        clickhouse_settings: token ? { insert_deduplication_token: token } : {},
+        body: eachRow(rows),
+        rows: rows.length,
+        token: token ?? 'fresh',
       });
     },
   };

@@ -1,6 +1,7 @@
 // The write-ahead record of Kafka batch segments (ingest_batches_v1), see services/ingest/segments.ts.
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { SegmentIntent } from '../ingest/segments.js';
+import { eachRow, insertBlock } from './insert.js';
 
 export interface PartitionRef {
   groupId: string;
@@ -34,18 +35,22 @@ export function clickhouseIntents(client: ClickHouseClient, database: string): I
       return rows.map((r) => ({ first: Number(r.first), last: Number(r.last), token: r.tok }));
     },
     async record(ref, intents) {
-      if (intents.length === 0) return;
-      await client.insert({
+      await insertBlock(client, {
         table,
         format: 'JSONEachRow',
-        values: intents.map((i) => ({
-          group_id: ref.groupId,
-          topic: ref.topic,
-          partition: ref.partition,
-          first_offset: i.first,
-          last_offset: i.last,
-          token: i.token,
-        })),
+        rows: intents.length,
+        // Each recording is its own fact (a re-recorded segment after a crash must be stored too).
+        token: 'fresh',
+        body: eachRow(
+          intents.map((i) => ({
+            group_id: ref.groupId,
+            topic: ref.topic,
+            partition: ref.partition,
+            first_offset: i.first,
+            last_offset: i.last,
+            token: i.token,
+          })),
+        ),
       });
     },
   };

@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config.js';
+import { eachRow, insertBlock } from './insert.js';
 
 export type MigrateConfig = Pick<Config, 'CLICKHOUSE_DATABASE' | 'RAW_TTL_DAYS'>;
 
@@ -158,10 +159,12 @@ export async function migrate(
         throw new MigrationError(`${f.file}: ${chMessage(err)}`);
       }
     }
-    await client.insert({
+    await insertBlock(client, {
       table: `${db}.schema_migrations`,
       format: 'JSONEachRow',
-      values: [{ version: f.version, name: f.name, checksum: f.checksum }],
+      body: eachRow([{ version: f.version, name: f.name, checksum: f.checksum }]),
+      rows: 1,
+      token: 'fresh',
     });
     result.applied.push(f.file);
   }
