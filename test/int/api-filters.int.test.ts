@@ -198,6 +198,58 @@ const ORACLES: Record<string, Oracle> = {
       expect(new Set(body.rows.map((r) => `${String(r.provider)}|${String(r.code)}`))).toEqual(want);
     },
   },
+  '/api/v1/quota-walls/calendar': {
+    query: () => ({ by: 'key', lookback: '6h' }),
+    check(body, f) {
+      expectRowsHonour(body.rows, f);
+      expect(body.rows.map((r) => r.key).sort()).toEqual(expectedWalls(f).sort());
+    },
+    nonEmpty: (f) => expectedWalls(f).length > 0,
+  },
+  '/api/v1/quota-walls/timeline': {
+    query: () => ({ from: String(FROM), to: String(NOW), lookback: '6h' }),
+    check(body, f) {
+      const blocked = new Set(body.rows.filter((r) => Number(r.blocked) === 1).map((r) => String(r.key)));
+      // The keys at a wall now (as /quota-walls lists them), each blocked from its wall's start.
+      const want = expectedWalls(f);
+      expect([...blocked].sort()).toEqual(want.sort());
+    },
+  },
+  '/api/v1/retry-waste': {
+    query: () => ({ from: String(FROM), to: String(NOW), by: 'key' }),
+    check(body, f) {
+      expectRowsHonour(body.rows, f);
+      // Waste is made of failed calls: every group has failed calls that match the filters.
+      const failing = new Set(
+        records.filter((r) => r.category !== 'ok' && inRange(r) && matches(r, f)).map((r) => r.key_fp),
+      );
+      for (const row of body.rows) expect(failing, `key ${String(row.key)}`).toContain(String(row.key));
+    },
+  },
+  '/api/v1/incidents': {
+    query: () => ({ from: String(FROM), to: String(NOW) }),
+    check(body, f) {
+      expectRowsHonour(body.rows, f, ['code', 'category']);
+      const failing = new Set(
+        records.filter((r) => r.category !== 'ok' && inRange(r) && matches(r, f)).map((r) => `${r.provider}|${r.code}`),
+      );
+      for (const row of body.rows) {
+        if (row.code !== '*') expect(failing, 'episode').toContain(`${String(row.provider)}|${String(row.code)}`);
+      }
+    },
+  },
+  '/api/v1/drift': {
+    query: () => ({ from: String(FROM), to: String(NOW) }),
+    check(body, f) {
+      expectRowsHonour(body.rows, f);
+      const known = new Set(
+        records
+          .filter((r) => r.known && r.category !== 'ok' && r.ts >= FROM && r.ts < NOW && matches(r, f))
+          .map((r) => `${r.provider}|${r.code}`),
+      );
+      for (const row of body.rows) expect(known, 'drift row').toContain(`${String(row.provider)}|${String(row.code)}`);
+    },
+  },
 };
 
 /** The planted walls whose calls match every filter (the wall's own code, category, status). */
