@@ -79,7 +79,6 @@ describe('every file has the shape Grafana expects', () => {
         'provisioning/dashboards/errorscope.yaml',
         'provisioning/alerting/errorscope-rules.yaml',
         'provisioning/alerting/errorscope-contact-points.yaml',
-        'provisioning/alerting/errorscope-policies.yaml',
         'provisioning/alerting/errorscope-templates.yaml',
         'json/errorscope-overview.json',
         'json/errorscope-quota.json',
@@ -122,6 +121,10 @@ describe('data source', () => {
     expect(expand(ds.secureJsonData.bearerToken)).toBe('tok');
     expect(expand(ds.url)).toBe('http://api:8080');
     expect(ds.jsonData.allowedHosts.map(expand)).toEqual(['http://api:8080']);
+  });
+
+  it('is never the default data source (safe beside the data sources of an existing Grafana)', () => {
+    expect(ds.isDefault).toBe(false);
   });
 
   it('reads only variables the Grafana container gets', () => {
@@ -352,7 +355,6 @@ describe('alert rules', () => {
 
 describe('notifications', () => {
   const cp = byPath('provisioning/alerting/errorscope-contact-points.yaml').contactPoints[0];
-  const policies = byPath('provisioning/alerting/errorscope-policies.yaml').policies;
   const templates: string = byPath('provisioning/alerting/errorscope-templates.yaml').templates[0].template;
 
   it('the webhook URL comes from ALERT_WEBHOOK_URL', () => {
@@ -360,13 +362,23 @@ describe('notifications', () => {
     expect(provisioningEnvNames(JSON.stringify(cp))).toEqual(['ALERT_WEBHOOK_URL']);
   });
 
-  it('every route goes to a contact point that exists', () => {
-    const receivers = new Set([cp.name]);
-    const walk = (route: { receiver?: string; routes?: unknown[] }) => {
-      if (route.receiver) expect(receivers.has(route.receiver)).toBe(true);
-      for (const r of route.routes ?? []) walk(r as typeof route);
-    };
-    for (const p of policies) walk(p);
+  it('never replaces the organisation policy tree: no policies file, every rule routes itself', () => {
+    expect(files.filter((f) => 'policies' in f.content).map((f) => f.path)).toEqual([]);
+    for (const r of rules) {
+      const ns = (r as Loose).notification_settings;
+      expect(ns?.receiver, r.uid).toBe(cp.name);
+      // Grafana refuses a group_by override without these two labels.
+      expect(ns.group_by, r.uid).toEqual(expect.arrayContaining(['alertname', 'grafana_folder']));
+      expect(ns.group_by, r.uid).toEqual(expect.arrayContaining(['key', 'provider']));
+    }
+  });
+
+  it('critical alerts are sent sooner and repeated more often than warnings', () => {
+    const byUid = (sev: string) =>
+      rules.filter((r) => r.labels?.severity === sev).map((r) => (r as Loose).notification_settings);
+    for (const ns of byUid('critical')) expect([ns.group_wait, ns.repeat_interval]).toEqual(['10s', '1h']);
+    for (const ns of byUid('warning')) expect([ns.group_wait, ns.repeat_interval]).toEqual(['30s', '4h']);
+    expect(byUid('critical').length + byUid('warning').length).toBe(rules.length);
   });
 
   it('the templates the contact point uses are defined, and balanced', () => {
