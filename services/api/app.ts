@@ -16,6 +16,7 @@ import type { Config } from '../config.js';
 import { TimeInputError } from '../core/timeparse.js';
 import { InputError } from './dimensions.js';
 import { type IngestDeps, ingestRoute } from './ingest-route.js';
+import { type KnowledgeOptions, registerKnowledgeMetrics } from './knowledge-metrics.js';
 import { clickhouseQuerier, ping } from './queries.js';
 import { type CatalogEntry, dataRoutes } from './routes.js';
 import { StatusResponse } from './schemas.js';
@@ -35,6 +36,8 @@ export interface AppDeps {
   now?: () => number;
   /** When given, POST /api/v1/ingest accepts NDJSON envelopes (errorscope start). */
   ingest?: Omit<IngestDeps, 'now'>;
+  /** /metrics also publishes what errorscope knows (services/api/knowledge-metrics.ts); false turns it off. */
+  knowledgeMetrics?: KnowledgeOptions | false;
 }
 
 export class ApiConfigError extends Error {
@@ -218,6 +221,9 @@ export async function buildApp(deps: AppDeps) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  if (deps.knowledgeMetrics !== false) {
+    registerKnowledgeMetrics(registry, { db, database, now, logger, options: deps.knowledgeMetrics });
+  }
   app.addHook('onResponse', async (req, reply) => {
     duration.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
