@@ -74,6 +74,9 @@ export const envSchema = z.object({
   API_TOKENS: csv.default([]),
   ALLOW_NO_AUTH: bool.default(false),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(1200),
+  // OTLP in (POST /v1/logs, /v1/traces): the span/log (then resource) attributes naming key and tenant.
+  OTLP_KEY_ATTRIBUTE: z.string().min(1).default('errorscope.api_key'),
+  OTLP_TENANT_ATTRIBUTE: z.string().min(1).default('service.name'),
 
   // Clients of a running errorscope (`ship`, `demo` into HTTP)
   ERRORSCOPE_URL: z.url().default('http://127.0.0.1:8080'),

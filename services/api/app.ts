@@ -13,10 +13,12 @@ import Fastify, { type FastifyError } from 'fastify';
 import type { Logger } from 'pino';
 import { Histogram, Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import type { OtlpMapOptions } from '../core/otlp.js';
 import { TimeInputError } from '../core/timeparse.js';
 import { InputError } from './dimensions.js';
 import { type IngestDeps, ingestRoute } from './ingest-route.js';
 import { type KnowledgeOptions, registerKnowledgeMetrics } from './knowledge-metrics.js';
+import { otlpRoutes } from './otlp-route.js';
 import { clickhouseQuerier, ping } from './queries.js';
 import { type CatalogEntry, dataRoutes } from './routes.js';
 import { StatusResponse } from './schemas.js';
@@ -38,6 +40,8 @@ export interface AppDeps {
   ingest?: Omit<IngestDeps, 'now'>;
   /** /metrics also publishes what errorscope knows (services/api/knowledge-metrics.ts); false turns it off. */
   knowledgeMetrics?: KnowledgeOptions | false;
+  /** With `ingest`: which attributes of OTLP spans/logs name the key and the tenant. */
+  otlp?: Partial<OtlpMapOptions>;
 }
 
 export class ApiConfigError extends Error {
@@ -263,6 +267,9 @@ export async function buildApp(deps: AppDeps) {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(dataRoutes, { prefix: '/api/v1', db, database, now, taxonomy: deps.taxonomy ?? [] });
-  if (deps.ingest) await app.register(ingestRoute, { ...deps.ingest, now });
+  if (deps.ingest) {
+    await app.register(ingestRoute, { ...deps.ingest, now });
+    await app.register(otlpRoutes, { ...deps.ingest, now, registry, map: deps.otlp });
+  }
   return app;
 }

@@ -118,6 +118,7 @@ export const command: Command = {
         logger: log,
         taxonomy: TAXONOMY,
         ingest: { calls: store.calls, deadLetters: store.deadLetters, maxLineBytes: config.INGEST_MAX_MESSAGE_BYTES },
+        otlp: { keyAttribute: config.OTLP_KEY_ATTRIBUTE, tenantAttribute: config.OTLP_TENANT_ATTRIBUTE },
       });
       stops.push(() => server.close());
       log.info(
