@@ -37,6 +37,8 @@ export const envSchema = z.object({
   KAFKA_GROUP_ID: z.string().min(1).default('errorscope-ingest'),
   KAFKA_CLIENT_ID: z.string().min(1).default('errorscope'),
   INGEST_MAX_MESSAGE_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  /** What a message of KAFKA_TOPIC holds: an envelope, or an OTLP export request (Collector kafka exporter). */
+  INGEST_FORMAT: z.enum(['envelope', 'otlp_proto', 'otlp_json']).default('envelope'),
   INGEST_SEGMENT_MAX: z.coerce.number().int().positive().max(500_000).default(20_000),
   /**
    * Kafka fetch sizes of the ingest worker: one partition batch (one insert) is at most the first,

@@ -11,17 +11,13 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import {
   DEFAULT_OTLP_MAP_OPTIONS,
-  decodeLogsRequest,
-  decodeTracesRequest,
+  type OtlpEncoding as Encoding,
   encodeExportResponse,
   encodeRpcStatus,
-  logsFromJson,
-  logToEnvelope,
-  type MapResult,
   OtlpDecodeError,
   type OtlpMapOptions,
-  spansFromJson,
-  spanToEnvelope,
+  otlpToLines,
+  type OtlpSignal as Signal,
 } from '../core/otlp.js';
 import { classifyInputs, nonKafkaTransport } from '../ingest/pipeline.js';
 import type { DeadLetter } from '../store/dead-letters.js';
@@ -33,43 +29,11 @@ export interface OtlpDeps extends IngestDeps {
 }
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
-type Signal = 'logs' | 'traces';
-type Encoding = 'protobuf' | 'json';
 
 const SIGNALS: Record<Signal, { records: string; rejectedField: string }> = {
   logs: { records: 'log records', rejectedField: 'rejectedLogRecords' },
   traces: { records: 'spans', rejectedField: 'rejectedSpans' },
 };
-
-/** Maps one decoded request to envelope lines; pure apart from the decoding errors it throws. */
-export function otlpToLines(
-  signal: Signal,
-  encoding: Encoding,
-  body: Uint8Array,
-  map: OtlpMapOptions,
-): { lines: string[]; skipped: number; total: number } {
-  let results: MapResult[];
-  if (encoding === 'protobuf') {
-    results =
-      signal === 'logs'
-        ? decodeLogsRequest(body).map((r) => logToEnvelope(r, map))
-        : decodeTracesRequest(body).map((s) => spanToEnvelope(s, map));
-  } else {
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder().decode(body));
-    } catch (err) {
-      throw new OtlpDecodeError(`body is not JSON: ${(err as Error).message}`);
-    }
-    results =
-      signal === 'logs'
-        ? logsFromJson(json).map((r) => logToEnvelope(r, map))
-        : spansFromJson(json).map((s) => spanToEnvelope(s, map));
-  }
-  const lines: string[] = [];
-  for (const r of results) if (r.kind === 'call') lines.push(JSON.stringify(r.envelope));
-  return { lines, skipped: results.length - lines.length, total: results.length };
-}
 
 export const otlpRoutes: FastifyPluginAsync<OtlpDeps> = async (app, deps) => {
   const map: OtlpMapOptions = { ...DEFAULT_OTLP_MAP_OPTIONS, ...deps.map };

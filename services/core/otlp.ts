@@ -596,3 +596,76 @@ export function logToEnvelope(rec: OtlpLogRecord, opts: OtlpMapOptions = DEFAULT
   if (ts > 0) env.ts = ts;
   return { kind: 'call', envelope: env };
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. Whole requests -> envelope lines (the HTTP endpoints and the Kafka worker)
+
+export type OtlpSignal = 'logs' | 'traces';
+export type OtlpEncoding = 'protobuf' | 'json';
+
+/** Maps one decoded request to envelope lines; pure apart from the decoding errors it throws. */
+export function otlpToLines(
+  signal: OtlpSignal,
+  encoding: OtlpEncoding,
+  body: Uint8Array,
+  map: OtlpMapOptions,
+): { lines: string[]; skipped: number; total: number } {
+  let results: MapResult[];
+  if (encoding === 'protobuf') {
+    results =
+      signal === 'logs'
+        ? decodeLogsRequest(body).map((r) => logToEnvelope(r, map))
+        : decodeTracesRequest(body).map((s) => spanToEnvelope(s, map));
+  } else {
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(body));
+    } catch (err) {
+      throw new OtlpDecodeError(`body is not JSON: ${(err as Error).message}`);
+    }
+    results =
+      signal === 'logs'
+        ? logsFromJson(json).map((r) => logToEnvelope(r, map))
+        : spansFromJson(json).map((s) => spanToEnvelope(s, map));
+  }
+  const lines: string[] = [];
+  for (const r of results) if (r.kind === 'call') lines.push(JSON.stringify(r.envelope));
+  return { lines, skipped: results.length - lines.length, total: results.length };
+}
+
+/**
+ * Which signal a protobuf export request carries, from the first record's fields (both requests
+ * start with field 1 = resource_*): a span has trace_id (1, bytes) and fixed64 times 7/8; a log
+ * record has time_unix_nano (1, fixed64) or observed_time_unix_nano (11). null: no record to tell by.
+ */
+export function detectProtoSignal(bytes: Uint8Array): OtlpSignal | null {
+  const firstChild = (r: Reader, field: number): Reader | null => {
+    let found: Reader | null = null;
+    r.fields((f, w) => {
+      if (found || f !== field || w !== 2) return false;
+      found = r.sub();
+      return true;
+    });
+    return found;
+  };
+  const resource = firstChild(new Reader(bytes), 1);
+  const scope = resource && firstChild(resource, 2);
+  const record = scope && firstChild(scope, 2);
+  if (!record) return null;
+  let signal: OtlpSignal | null = null;
+  record.fields((f, w) => {
+    if (signal) return false;
+    if ((f === 1 && w === 2) || ((f === 7 || f === 8) && w === 1)) signal = 'traces';
+    else if ((f === 1 || f === 11) && w === 1) signal = 'logs';
+    return false;
+  });
+  return signal;
+}
+
+/** Which signal an OTLP/JSON export request carries. */
+export function detectJsonSignal(json: unknown): OtlpSignal | null {
+  if (!isObj(json)) return null;
+  if ('resourceSpans' in json) return 'traces';
+  if ('resourceLogs' in json) return 'logs';
+  return null;
+}
