@@ -32,7 +32,12 @@ beforeAll(async () => {
   kafka = testKafka();
   admin = kafka.admin();
   await admin.connect();
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  // A just-created topic may take a while to be hosted on a loaded machine: the client's own retries
+  // (UNKNOWN_TOPIC_OR_PARTITION is retriable) get a longer budget than the default 5.
+  producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: 12, maxRetryTime: 5_000 },
+  });
   await producer.connect();
 });
 
