@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin, Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,11 +20,11 @@ import { processLine } from '../../services/core/index.js';
 import { clickhouseInserter } from '../../services/store/calls.js';
 import { createStoreClient } from '../../services/store/clickhouse.js';
 import { clickhouseDeadLetters } from '../../services/store/dead-letters.js';
+import { migrate } from '../../services/store/migrate.js';
 import { tempChdbDir } from '../helpers/chdb.js';
 import { ROOT, spawnIngest } from '../helpers/cli-worker.js';
 import { caughtUp, createTopic, fresh, kafkaBrokers, testKafka, topicEnd, waitFor } from '../helpers/kafka.js';
 import { llmSpans } from '../helpers/otel-sdk.js';
-import { openTestStore, type TestStore } from '../helpers/seed.js';
 
 const SHIPPING = readFileSync(join(ROOT, 'docs/shipping.md'), 'utf8');
 
@@ -52,12 +53,20 @@ async function freePort(): Promise<number> {
 }
 
 const work = mkdtempSync(join(tmpdir(), 'errorscope-otelcol-'));
+// The embedded engine opens one data directory per process: the worker child writes here, and this
+// process opens the same directory (only after the child exited) to check rows and to serve the API.
+const dataDir = tempChdbDir();
+let local: ClickHouseClient | null = null;
+async function localClient(): Promise<ClickHouseClient> {
+  local ??= await createStoreClient(parseConfig({ CHDB_PATH: dataDir.path }));
+  return local;
+}
 const children: ChildProcess[] = [];
 
 function runCollector(
   config: string,
   env: Record<string, string>,
-): { output: () => string; stop: () => Promise<void> } {
+): { output: () => string; alive: () => boolean; stop: () => Promise<void> } {
   const file = join(work, `${fresh('otelcol')}.yaml`);
   writeFileSync(file, config);
   let output = '';
@@ -74,6 +83,7 @@ function runCollector(
   const exited = new Promise<void>((res) => proc.once('exit', () => res()));
   return {
     output: () => output,
+    alive: () => proc.exitCode === null && proc.signalCode === null,
     async stop() {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       const t = setTimeout(() => proc.kill('SIGKILL'), 20_000);
@@ -83,8 +93,10 @@ function runCollector(
   };
 }
 
-afterAll(() => {
+afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await local?.close();
+  dataDir.remove();
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -127,7 +139,6 @@ describe('docs/shipping.md Collector recipes', () => {
   });
 
   describe.skipIf(kafkaBrokers.length === 0)('new-api rows -> Collector -> Kafka -> errorscope ingest', () => {
-    const dataDir = tempChdbDir();
     let kafka: Kafka;
     let admin: Admin;
     beforeAll(async () => {
@@ -137,7 +148,6 @@ describe('docs/shipping.md Collector recipes', () => {
     });
     afterAll(async () => {
       await admin?.disconnect();
-      dataDir.remove();
     });
 
     it('stores each consume and error row as fromNewApiLog maps it; other row types never arrive', async () => {
@@ -233,7 +243,10 @@ describe('docs/shipping.md Collector recipes', () => {
       try {
         await waitFor(
           'the Collector wrote to Kafka',
-          async () => [...(await topicEnd(admin, topic)).values()].some((n) => n > 0),
+          async () => {
+            if (!col.alive()) throw new Error('the Collector exited');
+            return [...(await topicEnd(admin, topic)).values()].some((n) => n > 0);
+          },
           120_000,
         );
         await waitFor('worker caught up', () => caughtUp(admin, group, topic), 120_000);
@@ -252,8 +265,8 @@ describe('docs/shipping.md Collector recipes', () => {
         return [p.record];
       });
       expect(expected).toHaveLength(4);
-      const client = await createStoreClient(parseConfig({ CHDB_PATH: dataDir.path, CLICKHOUSE_DATABASE: 'otelcol' }));
-      try {
+      const client = await localClient();
+      {
         const rs = await client.query({
           query: `SELECT provider, model, key_fp, tenant, http_status, category, code, request_id, latency_ms,
                          toUnixTimestamp64Milli(ts) AS ts, if(reset_at IS NULL, NULL, toUnixTimestamp64Milli(reset_at)) AS reset_at
@@ -281,32 +294,32 @@ describe('docs/shipping.md Collector recipes', () => {
         });
         const [c] = await calls.json<{ n: number; p: number }>();
         expect([Number(c!.n), Number(c!.p)]).toEqual([4, 120]);
-      } finally {
-        await client.close();
       }
     });
   });
 
   describe('OTLP spans -> Collector -> errorscope POST /v1/traces', () => {
-    let store: TestStore;
+    let client: ClickHouseClient;
+    const database = 'otelcol_forward';
     let app: Awaited<ReturnType<typeof buildApp>>;
     let url: string;
     const TOKEN = 'otelcol-forward-token-0123456789';
     beforeAll(async () => {
-      store = await openTestStore('otelcol_forward');
+      client = await localClient();
+      await migrate(client, { CLICKHOUSE_DATABASE: database, RAW_TTL_DAYS: undefined });
       app = await buildApp({
         config: {
           HOST: '127.0.0.1',
           API_TOKENS: [TOKEN],
           ALLOW_NO_AUTH: false,
           RATE_LIMIT_PER_MINUTE: 1_000_000,
-          CLICKHOUSE_DATABASE: store.database,
+          CLICKHOUSE_DATABASE: database,
         },
-        client: store.client,
+        client: client,
         logger: pino({ level: 'silent' }),
         ingest: {
-          calls: clickhouseInserter(store.client, store.database),
-          deadLetters: clickhouseDeadLetters(store.client, store.database),
+          calls: clickhouseInserter(client, database),
+          deadLetters: clickhouseDeadLetters(client, database),
           maxLineBytes: 1_048_576,
         },
         knowledgeMetrics: false,
@@ -315,7 +328,6 @@ describe('docs/shipping.md Collector recipes', () => {
     });
     afterAll(async () => {
       await app?.close();
-      await store?.close();
     });
 
     it('stores the LLM spans an app exported to the Collector, with the API token the recipe sends', async () => {
@@ -354,8 +366,8 @@ describe('docs/shipping.md Collector recipes', () => {
         await waitFor(
           'errorscope stored the forwarded calls',
           async () => {
-            const rs = await store.client.query({
-              query: `SELECT sum(calls) AS n FROM ${store.database}.calls_1m_v1`,
+            const rs = await client.query({
+              query: `SELECT sum(calls) AS n FROM ${database}.calls_1m_v1`,
               format: 'JSONEachRow',
             });
             return Number((await rs.json<{ n: number }>())[0]?.n ?? 0) >= planted.length;
@@ -368,9 +380,9 @@ describe('docs/shipping.md Collector recipes', () => {
       } finally {
         await col.stop();
       }
-      const rs = await store.client.query({
+      const rs = await client.query({
         query: `SELECT request_id, code, category, key_fp, tenant, toUnixTimestamp64Milli(ts) AS ts
-                FROM ${store.database}.errors_v1 ORDER BY ts`,
+                FROM ${database}.errors_v1 ORDER BY ts`,
         format: 'JSONEachRow',
       });
       expect(await rs.json()).toEqual(
@@ -385,8 +397,8 @@ describe('docs/shipping.md Collector recipes', () => {
             ts: p.ts,
           })),
       );
-      const total = await store.client.query({
-        query: `SELECT sum(calls) AS n FROM ${store.database}.calls_1m_v1`,
+      const total = await client.query({
+        query: `SELECT sum(calls) AS n FROM ${database}.calls_1m_v1`,
         format: 'JSONEachRow',
       });
       // Sent once: a retry of the Collector (same body) would be stored once anyway.
