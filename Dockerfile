@@ -1,6 +1,6 @@
 # errorscope: one image for every command (migrate, ingest, serve, classify ...).
 # Build stage: install with the lockfile, compile TypeScript, drop dev dependencies.
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: the "prepare" script compiles, and the sources are not copied yet.
@@ -10,7 +10,7 @@ COPY services ./services
 COPY bench ./bench
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
-FROM node:20-slim
+FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json

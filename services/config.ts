@@ -37,6 +37,8 @@ export const envSchema = z.object({
   KAFKA_GROUP_ID: z.string().min(1).default('errorscope-ingest'),
   KAFKA_CLIENT_ID: z.string().min(1).default('errorscope'),
   INGEST_MAX_MESSAGE_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  /** What a message of KAFKA_TOPIC holds: an envelope, or an OTLP export request (Collector kafka exporter). */
+  INGEST_FORMAT: z.enum(['envelope', 'otlp_proto', 'otlp_json']).default('envelope'),
   INGEST_SEGMENT_MAX: z.coerce.number().int().positive().max(500_000).default(20_000),
   /**
    * Kafka fetch sizes of the ingest worker: one partition batch (one insert) is at most the first,
@@ -74,6 +76,9 @@ export const envSchema = z.object({
   API_TOKENS: csv.default([]),
   ALLOW_NO_AUTH: bool.default(false),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(1200),
+  // OTLP in (POST /v1/logs, /v1/traces): the span/log (then resource) attributes naming key and tenant.
+  OTLP_KEY_ATTRIBUTE: z.string().min(1).default('errorscope.api_key'),
+  OTLP_TENANT_ATTRIBUTE: z.string().min(1).default('service.name'),
 
   // Clients of a running errorscope (`ship`, `demo` into HTTP)
   ERRORSCOPE_URL: z.url().default('http://127.0.0.1:8080'),

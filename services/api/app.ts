@@ -13,12 +13,15 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Histogram, Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import type { OtlpMapOptions } from '../core/otlp.js';
 import { TimeInputError } from '../core/timeparse.js';
 import { clickhouseIngestRequests, type IngestRequestStore } from '../store/ingest-requests.js';
 import { InputError } from './dimensions.js';
 import { guardFiniteNumbers, methodGuard, notFoundOr405, routeTable } from './guards.js';
 import { type IngestDeps, ingestRoute } from './ingest-route.js';
 import { insightRoutes } from './insights-routes.js';
+import { type KnowledgeOptions, registerKnowledgeMetrics } from './knowledge-metrics.js';
+import { otlpRoutes } from './otlp-route.js';
 import { clickhouseQuerier, ping } from './queries.js';
 import { type KafkaReadiness, ReadyResponse } from './readiness.js';
 import { type CatalogEntry, dataRoutes } from './routes.js';
@@ -44,6 +47,10 @@ export interface AppDeps {
   kafka?: KafkaReadiness;
   /** Load-shedding thresholds (tests lower them); defaults: 2 s event-loop delay, 0.98 utilization. */
   pressure?: { maxEventLoopDelay?: number; maxEventLoopUtilization?: number };
+  /** /metrics also publishes what errorscope knows (services/api/knowledge-metrics.ts); false turns it off. */
+  knowledgeMetrics?: KnowledgeOptions | false;
+  /** With `ingest`: which attributes of OTLP spans/logs name the key and the tenant. */
+  otlp?: Partial<OtlpMapOptions>;
 }
 
 export class ApiConfigError extends Error {
@@ -272,6 +279,9 @@ export async function buildApp(deps: AppDeps) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  if (deps.knowledgeMetrics !== false) {
+    registerKnowledgeMetrics(registry, { db, database, now, logger, options: deps.knowledgeMetrics });
+  }
   app.addHook('onResponse', async (req, reply) => {
     duration.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
@@ -321,6 +331,8 @@ export async function buildApp(deps: AppDeps) {
   if (deps.ingest) {
     const requests = deps.ingest.requests ?? clickhouseIngestRequests(client, database);
     await app.register(ingestRoute, { ...deps.ingest, requests, now });
+    const { requests: _unused, ...otlpIngest } = deps.ingest;
+    await app.register(otlpRoutes, { ...otlpIngest, now, registry, map: deps.otlp });
   }
   await app.register(uiRoute, { auth: config.API_TOKENS.length > 0 });
   return app;

@@ -5,7 +5,7 @@ import { usageError } from './usage.js';
 
 const HELP = `usage: errorscope ingest [options]
 
-Consumes LLM call logs (one JSON object per Kafka message) from KAFKA_TOPIC in the consumer group
+Consumes LLM call logs (one JSON object per Kafka message, or OTLP with --format) from KAFKA_TOPIC in the consumer group
 KAFKA_GROUP_ID, classifies each call and inserts it into ClickHouse exactly once: every batch is cut into
 segments recorded in ingest_batches_v1 before they are inserted with a deduplication token, so a crash,
 a redelivery or a rebalance never counts a call twice. Messages that can never become a call (not JSON,
@@ -23,6 +23,10 @@ options:
   --dlq-topic NAME         dead-letter topic (KAFKA_DLQ_TOPIC, default llm-calls-dlq)
   --brokers HOST:PORT,...  bootstrap brokers (KAFKA_BROKERS, default 127.0.0.1:9092)
   --metrics-port PORT      /metrics, /healthz and /readyz (METRICS_PORT, default 9464; 0 = any free port)
+  --format FORMAT          what a message of the topic holds (INGEST_FORMAT): envelope (default, one JSON
+                           call), otlp_proto or otlp_json (an OpenTelemetry Collector kafka exporter
+                           message: an OTLP logs or traces export request; LLM calls are kept, other
+                           records skipped). One worker per topic; run one per format.
   --create-topics N        create the source topic with N partitions if missing
                            (the dead-letter topic is always created if missing, 1 partition,
                            taking messages at least as large as the source topic's)
@@ -44,6 +48,7 @@ const FLAGS: Record<string, keyof Config> = {
   '--dlq-topic': 'KAFKA_DLQ_TOPIC',
   '--brokers': 'KAFKA_BROKERS',
   '--metrics-port': 'METRICS_PORT',
+  '--format': 'INGEST_FORMAT',
 };
 
 export const command: Command = {

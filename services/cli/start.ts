@@ -140,6 +140,7 @@ export const command: Command = {
         taxonomy: TAXONOMY,
         ingest: { calls: store.calls, deadLetters: store.deadLetters, maxLineBytes: config.INGEST_MAX_MESSAGE_BYTES },
         kafka,
+        otlp: { keyAttribute: config.OTLP_KEY_ATTRIBUTE, tenantAttribute: config.OTLP_TENANT_ATTRIBUTE },
       });
       // The API stops first (no new HTTP ingest), then Kafka ingest finishes its batch in flight.
       stops.unshift(() => server.close());

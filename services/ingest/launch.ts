@@ -152,6 +152,8 @@ export async function launchKafkaIngest(
         maxBytesPerPartition: cfg.INGEST_FETCH_MAX_BYTES_PER_PARTITION,
         maxBytes: cfg.INGEST_FETCH_MAX_BYTES,
         concurrency: cfg.INGEST_CONCURRENCY,
+        format: cfg.INGEST_FORMAT,
+        otlp: { keyAttribute: cfg.OTLP_KEY_ATTRIBUTE, tenantAttribute: cfg.OTLP_TENANT_ATTRIBUTE },
         sessionTimeout: cfg.KAFKA_SESSION_TIMEOUT_MS,
         heartbeatInterval: Math.max(500, Math.floor(cfg.KAFKA_SESSION_TIMEOUT_MS / 10)),
       },

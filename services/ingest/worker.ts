@@ -17,11 +17,13 @@ import {
   type RetryOptions,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { OtlpMapOptions } from '../core/otlp.js';
 import { type DeadLetter, type DeadLetterSink, kafkaDeadLetters } from '../kafka/dlq.js';
 import type { CallInserter } from '../store/calls.js';
 import type { IntentStore, PartitionRef } from '../store/intents.js';
+import { classifyMessages, type IngestFormat } from './formats.js';
 import type { IngestMetrics } from './metrics.js';
-import { classifyInputs, type IngestInput } from './pipeline.js';
+import type { IngestInput } from './pipeline.js';
 import { kafkaSegmentToken, mergeIntents, planSegments, type SegmentIntent } from './segments.js';
 
 export interface WorkerOptions {
@@ -48,6 +50,10 @@ export interface WorkerOptions {
    * 4 (vs 2) also keeps the engine busy across the end of one fetch and the next.
    */
   concurrency?: number;
+  /** What a message holds (`--format`): an envelope (default) or an OTLP export request. */
+  format?: IngestFormat;
+  /** OTLP: which attributes name the key and the tenant. */
+  otlp?: OtlpMapOptions;
 }
 
 export interface WorkerDeps {
@@ -245,7 +251,10 @@ export class IngestWorker {
           fallbackTs: Number(m.timestamp),
           transport: { src: 'kafka', kafka_topic: topic, kafka_partition: partition, kafka_offset: Number(m.offset) },
         }));
-        const { rows, rejected } = classifyInputs(inputs, { maxBytes: this.opts.maxMessageBytes });
+        const { rows, rejected } = classifyMessages(inputs, this.opts.format ?? 'envelope', {
+          maxBytes: this.opts.maxMessageBytes,
+          map: this.opts.otlp,
+        });
         await this.deps.inserter.insertCalls(rows, seg.token);
         if (rejected.length > 0) {
           const letters: DeadLetter[] = rejected.map((r) => {

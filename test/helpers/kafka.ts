@@ -19,19 +19,18 @@ export function testKafka(clientId = 'errorscope-test'): Kafka {
 }
 
 export async function createTopic(admin: Admin, topic: string, numPartitions: number): Promise<void> {
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: true });
-  } catch (err) {
-    // kafkajs's waitForLeaders gives up when the broker's metadata lags the creation (seen on a loaded
-    // machine: UNKNOWN_TOPIC_OR_PARTITION); the topic was created, so wait for its leaders here.
-    const e = err as { type?: string; cause?: { type?: string } };
-    if (e.type !== 'UNKNOWN_TOPIC_OR_PARTITION' && e.cause?.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-    await waitFor(`leaders of ${topic}`, async () => {
-      const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => null);
-      const parts = meta?.topics[0]?.partitions ?? [];
+  // kafkajs' waitForLeaders retries only LEADER_NOT_AVAILABLE; a loaded broker first answers
+  // UNKNOWN_TOPIC_OR_PARTITION for a just-created topic, which failed tests at random. Poll instead.
+  await admin.createTopics({ topics: [{ topic, numPartitions, replicationFactor: 1 }], waitForLeaders: false });
+  await waitFor(`leaders for ${topic}`, async () => {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      const parts = topics[0]?.partitions ?? [];
       return parts.length === numPartitions && parts.every((p) => p.leader >= 0);
-    });
-  }
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Committed offsets of a group on a topic, by partition (-1 when nothing committed). */

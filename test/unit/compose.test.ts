@@ -243,9 +243,11 @@ describe('Dockerfile', () => {
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
 
-  it('builds on node:20-slim with npm ci and the build script', () => {
+  it('builds on the newest Node LTS that package.json engines allows, with npm ci and the build script', () => {
     const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
-    expect(froms.every((f) => f === 'node:20-slim')).toBe(true);
+    expect(froms.every((f) => f === 'node:24-slim')).toBe(true);
+    const engines = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).engines.node;
+    expect(engines).toBe('>=22');
     expect(dockerfile).toMatch(/^RUN npm ci\b/m);
     expect(dockerfile).toMatch(/npm run build/);
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };

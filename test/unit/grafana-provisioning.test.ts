@@ -85,7 +85,6 @@ describe('every file has the shape Grafana expects', () => {
         'provisioning/dashboards/errorscope.yaml',
         'provisioning/alerting/errorscope-rules.yaml',
         'provisioning/alerting/errorscope-contact-points.yaml',
-        'provisioning/alerting/errorscope-policies.yaml',
         'provisioning/alerting/errorscope-templates.yaml',
         'json/errorscope-overview.json',
         'json/errorscope-quota.json',
@@ -128,6 +127,10 @@ describe('data source', () => {
     expect(expand(ds.secureJsonData.bearerToken)).toBe('tok');
     expect(expand(ds.url)).toBe('http://api:8080');
     expect(ds.jsonData.allowedHosts.map(expand)).toEqual(['http://api:8080']);
+  });
+
+  it('is never the default data source (safe beside the data sources of an existing Grafana)', () => {
+    expect(ds.isDefault).toBe(false);
   });
 
   it('reads only variables the Grafana container gets', () => {
@@ -366,7 +369,6 @@ describe('alert rules', () => {
 
 describe('notifications', () => {
   const cp = byPath('provisioning/alerting/errorscope-contact-points.yaml').contactPoints[0];
-  const policies = byPath('provisioning/alerting/errorscope-policies.yaml').policies;
   const templates: string = byPath('provisioning/alerting/errorscope-templates.yaml').templates[0].template;
 
   it('the webhook URL comes from ALERT_WEBHOOK_URL', () => {
@@ -374,14 +376,36 @@ describe('notifications', () => {
     expect(provisioningEnvNames(JSON.stringify(cp))).toEqual(['ALERT_WEBHOOK_URL']);
   });
 
-  it('every route goes to a contact point that exists', () => {
+  it('never replaces the organisation policy tree: no policies file, every rule routes itself', () => {
+    expect(files.filter((f) => 'policies' in f.content).map((f) => f.path)).toEqual([]);
     const all = byPath('provisioning/alerting/errorscope-contact-points.yaml').contactPoints as { name: string }[];
     const receivers = new Set(all.map((c) => c.name));
-    const walk = (route: { receiver?: string; routes?: unknown[] }) => {
-      if (route.receiver) expect(receivers.has(route.receiver)).toBe(true);
-      for (const r of route.routes ?? []) walk(r as typeof route);
-    };
-    for (const p of policies) walk(p);
+    for (const r of rules) {
+      const ns = (r as Loose).notification_settings;
+      // Walls to pause go to automation (their own contact point), every other alert to the webhook.
+      expect(ns?.receiver, r.uid).toBe(r.labels?.action === 'pause' ? 'errorscope-walls' : cp.name);
+      expect(receivers.has(ns.receiver), r.uid).toBe(true);
+      // Grafana refuses a group_by override without these two labels.
+      expect(ns.group_by, r.uid).toEqual(expect.arrayContaining(['alertname', 'grafana_folder']));
+      // Per-key rules notify per key; provider-level rules (overload, drift) per provider.
+      expect(ns.group_by, r.uid).toEqual(expect.arrayContaining([r.labels?.action === 'pause' ? 'key' : 'provider']));
+    }
+  });
+
+  it('critical alerts are sent sooner and repeated more often than warnings', () => {
+    // Wall pauses are for automation: at once, again every 15 minutes while the wall lasts.
+    const byUid = (sev: string) =>
+      rules
+        .filter((r) => r.labels?.severity === sev && r.labels?.action !== 'pause')
+        .map((r) => (r as Loose).notification_settings);
+    for (const r of rules.filter((x) => x.labels?.action === 'pause')) {
+      const ns = (r as Loose).notification_settings;
+      expect([ns.group_wait, ns.repeat_interval], r.uid).toEqual(['0s', '15m']);
+    }
+    for (const ns of byUid('critical')) expect([ns.group_wait, ns.repeat_interval]).toEqual(['10s', '1h']);
+    for (const ns of byUid('warning')) expect([ns.group_wait, ns.repeat_interval]).toEqual(['30s', '4h']);
+    const pauses = rules.filter((r) => r.labels?.action === 'pause').length;
+    expect(byUid('critical').length + byUid('warning').length + pauses).toBe(rules.length);
   });
 
   it('the templates the contact point uses are defined, and balanced', () => {
