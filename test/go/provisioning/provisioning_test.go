@@ -85,8 +85,10 @@ func TestAlertingFilesMatchGrafanasModel(t *testing.T) {
 			t.Errorf("%s: a policies file replaces the organisation's whole policy tree; rules route themselves", filepath.Base(f))
 		}
 	}
-	if rules != 4 || contactPoints != 1 {
-		t.Errorf("found %d rules and %d contact points, want 4 and 1", rules, contactPoints)
+	// Seven rules (surge, wall, rate-limit spike, overload, retry waste, wording drift, wall pause) and two
+	// contact points (the webhook, and the walls webhook automation reads).
+	if rules != 7 || contactPoints != 2 {
+		t.Errorf("found %d rules and %d contact points, want 7 and 2", rules, contactPoints)
 	}
 }
 
