@@ -75,7 +75,7 @@ async function logs() {
     }),
   });
   // An envelope the pipeline rejects (status is not a number): reported in partial_success.
-  logger.emit({ timestamp: T0 + 61_000, body: JSON.stringify({ status: 'teapot', error: 'x' }) });
+  logger.emit({ timestamp: T0 + 61_000, body: JSON.stringify({ ts: 'yesterday', status: 500, error: 'x' }) });
   logger.emit({ timestamp: T0 + 62_000, body: 'user logged in' });
   await provider.forceFlush();
   return exporter.getFinishedLogRecords();
@@ -232,7 +232,7 @@ describe('POST /v1/logs', () => {
     expect(res.statusCode).toBe(200);
     const answer = ProtobufLogsSerializer.deserializeResponse(new Uint8Array(res.rawPayload));
     expect(Number(answer.partialSuccess?.rejectedLogRecords)).toBe(1);
-    expect(answer.partialSuccess?.errorMessage).toMatch(/^1 log records rejected: .*status.*\. 1 log records skipped/);
+    expect(answer.partialSuccess?.errorMessage).toMatch(/^1 log records rejected: .*ts.*\. 1 log records skipped/);
     expect(await stored('log-ok-')).toEqual([
       expect.objectContaining({ code: '1308', category: 'quota', key_fp: 'new-api-token-9', ts: T0 + 60_000 }),
     ]);
@@ -242,7 +242,7 @@ describe('POST /v1/logs', () => {
     });
     const dead = await dl.json<{ reason: string; raw: string }>();
     expect(dead).toHaveLength(1);
-    expect(JSON.parse(dead[0]!.raw)).toMatchObject({ status: 'teapot' });
+    expect(JSON.parse(dead[0]!.raw)).toMatchObject({ ts: 'yesterday' });
   });
 
   it('JSON logs work the same way', async () => {

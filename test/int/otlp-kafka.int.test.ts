@@ -81,7 +81,7 @@ describeKafka('errorscope ingest --format otlp_*', () => {
           key_id: 'new-api-token-3',
           error: { code: '1308', message: 'Usage limit reached' },
         },
-        { ts: T0 + 3_000, status: 'teapot', error: 'x' },
+        { ts: 'yesterday', status: 500, error: 'x' },
       ]);
       await producer.send({
         topic,
