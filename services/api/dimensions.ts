@@ -4,7 +4,7 @@
 export const DIMENSIONS = ['provider', 'model', 'key', 'tenant', 'category', 'code', 'http_status'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 
-/** Column of the rollups / errors_v1 holding each dimension. */
+/** Column of the rollups / the raw errors table holding each dimension. */
 export const DIMENSION_COLUMN: Record<Dimension, string> = {
   provider: 'provider',
   model: 'model',

@@ -1,7 +1,9 @@
 // The read side of the schema: every SQL statement the query API runs. Tables are qualified with
 // the validated database name, columns come from the dimension whitelist, values are typed params.
 import type { ClickHouseClient } from '@clickhouse/client';
+import { quantileSql } from '../core/latency-histogram.js';
 import { HOUR_MS, MINUTE_MS, RETENTION_MS, type Resolution } from '../core/timeparse.js';
+import { ROLLUP_TABLE, TABLES } from '../store/tables.js';
 import { DIMENSION_COLUMN, type Dimension, type Filter, filterSql, selectDims } from './dimensions.js';
 
 /** Narrow read interface (the routes depend on this, not on the client). */
@@ -28,7 +30,7 @@ export function clickhouseQuerier(client: ClickHouseClient): Querier {
   };
 }
 
-const ROLLUP: Record<Resolution, string> = { '1m': 'calls_1m_v1', '1h': 'calls_1h_v1', '1d': 'calls_1d_v1' };
+const ROLLUP = ROLLUP_TABLE;
 
 /** Seconds (DateTime params take fractional epoch seconds). */
 const sec = (ms: number) => ms / 1000;
@@ -50,12 +52,14 @@ export interface SeriesQuery {
   filters: Filter[];
   /** Most label sets returned (those with the most errors, then calls, over the range). */
   maxSeries: number;
-  /** Add latency_p50/p90/p99 (ms, merged t-digests; null where no call reported a latency). */
+  /** Add latency_p50/p90/p99 (ms, merged latency histograms; null where no call reported a latency). */
   latency?: boolean;
 }
 
-// The rollups keep a t-digest state per bucket; merging states re-aggregates exactly as stored.
-const LATENCY_SQL = `, arrayMap(x -> if(isNaN(x), NULL, round(x, 1)), quantilesTDigestIfMerge(0.5, 0.9, 0.99)(latency_q)) AS lq,
+// The rollups keep a log-bucket histogram per row; the merged histogram of a group is read back at
+// its nearest-rank buckets (services/core/latency-histogram.ts, within 5% of the exact quantiles).
+const HIST = 'sumMap(latency_hist)';
+const LATENCY_SQL = `, arrayMap(x -> round(x, 1), [${quantileSql(HIST, 0.5)}, ${quantileSql(HIST, 0.9)}, ${quantileSql(HIST, 0.99)}]) AS lq,
   lq[1] AS latency_p50, lq[2] AS latency_p90, lq[3] AS latency_p99`;
 
 /**
@@ -200,11 +204,11 @@ export async function querySurgeCounts(db: Querier, database: string, q: SurgeQu
   if (minuteBaseline) {
     bStart = Math.floor(baselineStart / MINUTE_MS) * MINUTE_MS;
     bEnd = rStart;
-    baselineSource = `${database}.calls_1m_v1`;
+    baselineSource = `${database}.${TABLES.calls1m}`;
   } else {
     bStart = Math.floor(baselineStart / HOUR_MS) * HOUR_MS;
     bEnd = Math.floor(rStart / HOUR_MS) * HOUR_MS;
-    baselineSource = `${database}.calls_1h_v1`;
+    baselineSource = `${database}.${TABLES.calls1h}`;
   }
   const sql = `
     SELECT grp AS group, sum(c) AS count, sum(b) AS baseline_count,
@@ -213,7 +217,7 @@ export async function querySurgeCounts(db: Querier, database: string, q: SurgeQu
            toUInt64(toUnixTimestamp(maxIf(bucket, c > 0))) * 1000 AS last_seen
     FROM (
       SELECT toString(${col}) AS grp, key_fp, tenant, bucket, errors AS c, toUInt64(0) AS b
-      FROM ${database}.calls_1m_v1
+      FROM ${database}.${TABLES.calls1m}
       WHERE bucket >= {r_start:DateTime} AND bucket < {r_end:DateTime} AND errors > 0 ${match} ${f.sql}
       UNION ALL
       SELECT toString(${col}) AS grp, key_fp, tenant, bucket, toUInt64(0) AS c, errors AS b
@@ -273,10 +277,10 @@ export async function queryQuotaWalls(
            count() AS count,
            toUnixTimestamp64Milli(max(e.reset_at)) AS reset_at,
            argMax(message, e.ts) AS message
-    FROM ${database}.errors_v1 AS e
+    FROM ${database}.${TABLES.errors} AS e
     LEFT JOIN (
       SELECT ${col} AS grp, max(bucket) AS last_ok
-      FROM ${database}.calls_1m_v1
+      FROM ${database}.${TABLES.calls1m}
       WHERE bucket >= {from_min:DateTime} AND category = 'ok' ${okFilters.sql}
       GROUP BY grp
     ) AS o ON e.${col} = o.grp
@@ -323,7 +327,7 @@ export async function querySamples(
   const sql = `
     SELECT toUnixTimestamp64Milli(ts) AS time, provider, model, key_fp AS key, tenant, category, code,
            http_status, message, toUnixTimestamp64Milli(reset_at) AS reset_at, request_id, retryable
-    FROM ${database}.errors_v1
+    FROM ${database}.${TABLES.errors}
     WHERE ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)} ${f.sql}
     ORDER BY ts DESC
     LIMIT {limit:UInt32}`;
@@ -354,7 +358,7 @@ export async function queryUnknownCodes(
            toUnixTimestamp64Milli(max(last_seen)) AS last_seen, sum(calls) AS calls,
            anyLast(http_status) AS http_status, anyLast(category) AS category,
            anyLast(sample_message) AS sample_message
-    FROM ${database}.unknown_codes_v1
+    FROM ${database}.${TABLES.unknownCodes}
     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     GROUP BY provider, code
     ${having}
@@ -386,5 +390,5 @@ export async function queryValues(
 
 /** Readiness: ClickHouse answers and the schema is there. */
 export async function ping(db: Querier, database: string): Promise<void> {
-  await db.rows(`SELECT 1 FROM ${database}.calls_1m_v1 LIMIT 1`, {});
+  await db.rows(`SELECT 1 FROM ${database}.${TABLES.calls1m} LIMIT 1`, {});
 }

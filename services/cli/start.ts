@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { type Config, ConfigError, parseConfig } from '../config.js';
+import { TABLES } from '../store/tables.js';
 import { createLogger } from './logger.js';
 import type { Command, CommandIo } from './main.js';
 import { usageError } from './usage.js';
@@ -188,7 +189,7 @@ async function runStartDemo(
   const { fingerprintKey } = await import('../core/index.js');
   const target = storeTarget(store.calls);
   const rs = await store.client.query({
-    query: `SELECT sum(calls) AS n FROM ${config.CLICKHOUSE_DATABASE}.calls_1d_v1`,
+    query: `SELECT sum(calls) AS n FROM ${config.CLICKHOUSE_DATABASE}.${TABLES.calls1d}`,
     format: 'JSONEachRow',
   });
   const [row] = await rs.json<{ n: string | number }>();

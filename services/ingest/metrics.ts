@@ -14,7 +14,7 @@ export class IngestMetrics {
   });
   readonly inserted = new Counter({
     name: 'errorscope_ingest_rows_inserted_total',
-    help: 'Rows sent to calls_in_v1 (a replayed segment is counted again; ClickHouse drops the duplicate block)',
+    help: 'Calls sent to the store (errors_v2 + calls_1m_v2; a replayed segment is counted again; ClickHouse drops the duplicate block)',
     labelNames: ['topic'],
     registers: [this.registry],
   });

@@ -1,4 +1,4 @@
-// The Kafka ingest worker: kafkajs consumer group -> segments -> processLine -> calls_in_v1, poison
+// The Kafka ingest worker: kafkajs consumer group -> segments -> processLine -> store (v2), poison
 // messages to the dead-letter topic, offsets resolved per segment only after ClickHouse (and the
 // dead-letter topic) acknowledged, committed by kafkajs after each batch.
 //

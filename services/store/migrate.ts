@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config.js';
+import { TABLES } from './tables.js';
 
 export type MigrateConfig = Pick<Config, 'CLICKHOUSE_DATABASE' | 'RAW_TTL_DAYS'>;
 
@@ -167,12 +168,15 @@ export async function migrate(
   }
 
   if (cfg.RAW_TTL_DAYS !== undefined) {
-    try {
-      await client.command({
-        query: `ALTER TABLE ${db}.errors_v1 MODIFY TTL toDateTime(ts) + INTERVAL ${Math.floor(cfg.RAW_TTL_DAYS)} DAY`,
-      });
-    } catch (err) {
-      throw new MigrationError(`RAW_TTL_DAYS=${cfg.RAW_TTL_DAYS}: ${chMessage(err)}`);
+    // The raw table of every storage version still present (v1 stays readable after 0009).
+    for (const table of ['errors_v1', TABLES.errors]) {
+      try {
+        await client.command({
+          query: `ALTER TABLE ${db}.${table} MODIFY TTL toDateTime(ts) + INTERVAL ${Math.floor(cfg.RAW_TTL_DAYS)} DAY`,
+        });
+      } catch (err) {
+        throw new MigrationError(`RAW_TTL_DAYS=${cfg.RAW_TTL_DAYS}: ${chMessage(err)}`);
+      }
     }
     result.ttlDays = cfg.RAW_TTL_DAYS;
   }
