@@ -300,7 +300,7 @@ export async function runApiBench(opts: ApiBenchOptions, log: (s: string) => voi
     }
     const seedSeconds = (performance.now() - t0) / 1000;
     const tables: Record<string, number> = {};
-    for (const t of [TABLES.errors, TABLES.calls1m, TABLES.calls1h, TABLES.calls1d, TABLES.unknownCodes]) {
+    for (const t of Object.values(TABLES)) {
       const rs = await client.query({ query: `SELECT count() AS n FROM ${DATABASE}.${t}`, format: 'JSONEachRow' });
       tables[t] = Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
     }

@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { clickhouseQuerier, queryTop } from '../../services/api/queries.js';
+
 import {
   addLatency,
   exactQuantile,
@@ -19,6 +19,7 @@ import {
 import type { CallRecord } from '../../services/core/types.js';
 import { clickhouseInserter, clickhouseInserterV1 } from '../../services/store/calls.js';
 import { defaultMigrationsDir, migrate } from '../../services/store/migrate.js';
+import { clickhouseQuerier, queryTop } from '../../services/store/queries.js';
 import { generateEnvelopes, ingestEnvelopes, openTestStore, type TestStore } from '../helpers/seed.js';
 
 const MIN = 60_000;
@@ -131,6 +132,23 @@ describe('v2 answers the same as v1', () => {
   });
 });
 
+describe('fleet rollups (0010)', () => {
+  const FLEET = 'bucket, provider, model, category, code, http_status';
+  const fleetSql = (table: string) => `
+    SELECT ${FLEET}, sum(calls) AS calls, sum(errors) AS errors, sum(total_tokens) AS tt,
+           sum(latency_sum) AS ls, sum(latency_count) AS lc, sumMap(latency_hist) AS h, max(last_reset_at) AS reset
+    FROM ${store.database}.${table} GROUP BY ${FLEET} ORDER BY ${FLEET}`;
+  test.each([
+    ['calls_1m_v2', 'calls_fleet_1m_v2'],
+    ['calls_1h_v2', 'calls_fleet_1h_v2'],
+    ['calls_1d_v2', 'calls_fleet_1d_v2'],
+  ])('%s summed over keys and tenants equals %s', async (keyed, fleet) => {
+    const a = await rows(fleetSql(keyed));
+    expect(a.length).toBeGreaterThan(0);
+    expect(await rows(fleetSql(fleet))).toEqual(a);
+  });
+});
+
 describe('migration 0009 carries a v1 store over', () => {
   test('counts of every v1 table land in v2; quantiles of carried rows are null', async () => {
     const v1Dir = mkdtempSync(join(tmpdir(), 'errorscope-mig-v1-'));
@@ -149,6 +167,7 @@ describe('migration 0009 carries a v1 store over', () => {
       const carried = await ingestEnvelopes(store.client, db, envelopes, 5_000, clickhouseInserterV1);
       const res = await migrate(store.client, { CLICKHOUSE_DATABASE: db, RAW_TTL_DAYS: undefined });
       expect(res.applied).toContain('0009_storage_v2.sql');
+      expect(res.applied).toContain('0010_fleet_rollups_v2.sql');
       const one = async (q: string) => Number((await rows(q))[0]?.n);
       for (const r of ['1m', '1h', '1d']) {
         expect(await one(`SELECT sum(calls) AS n FROM ${db}.calls_${r}_v2`)).toBe(carried.length);
@@ -169,6 +188,7 @@ describe('migration 0009 carries a v1 store over', () => {
       const more = await ingestEnvelopes(store.client, db, envelopes.slice(0, 100), 5_000, clickhouseInserter);
       for (const r of ['1m', '1h', '1d']) {
         expect(await one(`SELECT sum(calls) AS n FROM ${db}.calls_${r}_v2`)).toBe(carried.length + more.length);
+        expect(await one(`SELECT sum(calls) AS n FROM ${db}.calls_fleet_${r}_v2`)).toBe(carried.length + more.length);
       }
     } finally {
       rmSync(v1Dir, { recursive: true, force: true });
