@@ -5,6 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { scrubSecrets } from '../core/fingerprint.js';
+import { countBeyondRetention } from '../core/retention.js';
 import { classifyInputs, nonKafkaTransport } from '../ingest/pipeline.js';
 import type { CallInserter, StoredCall } from '../store/calls.js';
 import type { DeadLetter, DeadLetterInserter } from '../store/dead-letters.js';
@@ -14,6 +15,8 @@ export interface IngestDeps {
   deadLetters: DeadLetterInserter;
   now: () => number;
   maxLineBytes: number;
+  /** RAW_TTL_DAYS, for counting what the raw errors table drops at insert. */
+  rawTtlDays?: number;
 }
 
 const MAX_LINES = 100_000;
@@ -21,6 +24,18 @@ const MAX_LINES = 100_000;
 const IngestResponse = Type.Object(
   {
     accepted: Type.Integer({ description: 'lines stored as calls' }),
+    beyond_retention: Type.Object(
+      {
+        errors: Type.Integer(),
+        calls_1m: Type.Integer(),
+        calls_1h: Type.Integer(),
+        calls_1d: Type.Integer(),
+      },
+      {
+        description:
+          "accepted calls already older than each table's retention, which its TTL drops at insert (errors: failed calls past RAW_TTL_DAYS, default 30 days; calls_1m: 14 days; calls_1h: 400 days; calls_1d: 1825 days)",
+      },
+    ),
     rejected: Type.Array(
       Type.Object({
         line: Type.Integer({ description: '1-based line number in the request body' }),
@@ -104,7 +119,11 @@ export const ingestRoute: FastifyPluginAsyncTypebox<IngestDeps> = async (app, de
           message: 'the store did not acknowledge the rows; retry (with the same Idempotency-Key a retry counts once)',
         });
       }
-      return { accepted: calls.length, rejected: dead.map((d) => ({ line: d.line, reason: d.reason })) };
+      return {
+        accepted: calls.length,
+        beyond_retention: countBeyondRetention(calls, deps.now(), deps.rawTtlDays),
+        rejected: dead.map((d) => ({ line: d.line, reason: d.reason })),
+      };
     },
   );
 };

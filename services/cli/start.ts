@@ -139,7 +139,12 @@ export const command: Command = {
         client: store.client,
         logger: log,
         taxonomy: TAXONOMY,
-        ingest: { calls: store.calls, deadLetters: store.deadLetters, maxLineBytes: config.INGEST_MAX_MESSAGE_BYTES },
+        ingest: {
+          calls: store.calls,
+          deadLetters: store.deadLetters,
+          maxLineBytes: config.INGEST_MAX_MESSAGE_BYTES,
+          rawTtlDays: config.RAW_TTL_DAYS,
+        },
         kafka,
       });
       // The API stops first (no new HTTP ingest), then Kafka ingest finishes its batch in flight.

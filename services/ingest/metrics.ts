@@ -18,6 +18,12 @@ export class IngestMetrics {
     labelNames: ['topic'],
     registers: [this.registry],
   });
+  readonly beyondRetention = new Counter({
+    name: 'errorscope_ingest_beyond_retention_total',
+    help: "Calls stored whose time is already past a table's retention (its TTL drops them at insert): table is errors, calls_1m, calls_1h or calls_1d",
+    labelNames: ['topic', 'table'],
+    registers: [this.registry],
+  });
   readonly deadLettered = new Counter({
     name: 'errorscope_ingest_dead_letters_total',
     help: 'Messages sent to the dead-letter topic',

@@ -17,6 +17,7 @@ import {
   type RetryOptions,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import { countBeyondRetention } from '../core/retention.js';
 import { type DeadLetter, type DeadLetterSink, kafkaDeadLetters } from '../kafka/dlq.js';
 import type { CallInserter } from '../store/calls.js';
 import type { IntentStore, PartitionRef } from '../store/intents.js';
@@ -32,6 +33,8 @@ export interface WorkerOptions {
   maxMessageBytes: number;
   /** INGEST_SEGMENT_MAX */
   segmentMax: number;
+  /** RAW_TTL_DAYS: the raw errors table's retention, for counting what it drops at insert. */
+  rawTtlDays?: number;
   /** Where a group with no committed offset starts (default: the earliest message). */
   fromBeginning?: boolean;
   /** Overrides of the consumer's retry policy (tests shorten it). */
@@ -271,6 +274,10 @@ export class IngestWorker {
         metrics?.inserted.inc({ topic }, rows.length);
         if (rejected.length > 0) metrics?.deadLettered.inc({ topic }, rejected.length);
         if (seg.recorded) metrics?.replayedSegments.inc({ topic });
+        if (metrics && rows.length > 0) {
+          const beyond = countBeyondRetention(rows, Date.now(), this.opts.rawTtlDays);
+          for (const [table, n] of Object.entries(beyond)) if (n > 0) metrics.beyondRetention.inc({ topic, table }, n);
+        }
         // kafkajs heartbeats only when asked (rate-limited to heartbeatInterval): a long batch must
         // not let the session expire. A rebalance announced here ends the batch after this segment.
         await heartbeat();
