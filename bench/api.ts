@@ -1,6 +1,6 @@
 // Benchmark of the query API's dashboard queries: a real `errorscope serve` process on 127.0.0.1
 // over the embedded ClickHouse, seeded with N days of traffic for K keys (generated CallRecords
-// inserted through insertCalls in big blocks), measured with autocannon for a bounded duration per
+// inserted through the store's insertCalls in big blocks), measured with autocannon for a bounded duration per
 // query, next to a /health baseline measured in the same run.
 //
 //   npm run build && npm run bench -- api [--days 30] [--keys 200] [--duration 5] [--connections 4]
@@ -11,14 +11,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ClickHouseClient } from '@clickhouse/client';
 import autocannon from 'autocannon';
 import { dailyFactor, poisson } from '../services/core/demo-traffic.js';
 import { classifyEnvelope } from '../services/core/index.js';
 import { mulberry32 as prng } from '../services/core/prng.js';
-import type { StoredCall } from '../services/store/calls.js';
+import { clickhouseInserter, type StoredCall } from '../services/store/calls.js';
 import { createStoreClient } from '../services/store/clickhouse.js';
 import { migrate } from '../services/store/migrate.js';
+import { TABLES } from '../services/store/tables.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -249,22 +249,6 @@ export function* benchRecords(startMs: number, endMs: number, nKeys: number, blo
   if (out.length) yield out;
 }
 
-/**
- * The same single insert point as insertCalls (calls_in_v1 and its views), in JSONCompactEachRow:
- * the embedded engine parses JSONEachRow about 4x slower (13k vs 51k rows/s into a Null table,
- * measured here), which would make a 30-day seed take ten minutes.
- */
-async function insertCompact(client: ClickHouseClient, rows: StoredCall[]): Promise<void> {
-  const columns = Object.keys(rows[0]!) as (keyof StoredCall)[];
-  await client.insert({
-    table: `${DATABASE}.calls_in_v1`,
-    values: rows.map((r) => columns.map((c) => r[c])),
-    columns: columns as [string, ...string[]],
-    format: 'JSONCompactEachRow',
-    clickhouse_settings: { date_time_input_format: 'best_effort', max_insert_block_size: String(rows.length) },
-  });
-}
-
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -308,13 +292,15 @@ export async function runApiBench(opts: ApiBenchOptions, log: (s: string) => voi
     const start = end - opts.days * DAY;
     const t0 = performance.now();
     let calls = 0;
+    // The store's own write path (pre-aggregated in JavaScript, storage v2), as the worker writes.
+    const inserter = clickhouseInserter(client, DATABASE);
     for (const block of benchRecords(start, end, opts.keys)) {
-      await insertCompact(client, block);
+      await inserter.insertCalls(block);
       calls += block.length;
     }
     const seedSeconds = (performance.now() - t0) / 1000;
     const tables: Record<string, number> = {};
-    for (const t of ['errors_v1', 'calls_1m_v1', 'calls_1h_v1', 'calls_1d_v1', 'unknown_codes_v1']) {
+    for (const t of Object.values(TABLES)) {
       const rs = await client.query({ query: `SELECT count() AS n FROM ${DATABASE}.${t}`, format: 'JSONEachRow' });
       tables[t] = Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
     }

@@ -1,9 +1,15 @@
 // bench ingest: end-to-end Kafka -> errorscope ingest -> ClickHouse throughput on a topic pre-filled
-// with realistic calls (the classifier benchmark's generator), beside raw kafkajs consumption of the
-// same topic (fresh group, no processing) and ClickHouse's own Kafka table engine (chDB runs it) with
-// a materialized view extracting the code, all in the same run.
+// with realistic calls, beside raw kafkajs consumption of the same topic (fresh group, no processing)
+// and ClickHouse's own Kafka table engine (chDB runs it) with a materialized view extracting the code,
+// all in the same run. Two scenarios, each on its own topic:
+// - backfill: history shipped at full speed (the classifier benchmark's generator: one call every
+//   ~25 ms of event time, keys and tenants drawn independently);
+// - live: a deployment's traffic at the rate errorscope ingests it (demo traffic: each key belongs to
+//   one tenant and calls 2 routes, the demo's error mix with its bursts and walls), event time
+//   advancing at the rate measured on backfill in the same run (or --rate).
+// The closing JSON line keeps the figures of earlier versions for live, backfill under `backfill`.
 //
-//   npm run bench -- ingest [--n 1000000] [--partitions 4] [--skip-engine]
+//   npm run bench -- ingest [--n 1000000] [--partitions 4] [--skip-engine] [--scenario both|live|backfill] [--rate R]
 //
 // Needs the Kafka broker (scripts/kafka.sh start, or KAFKA_BROKERS) and a build (npm run build).
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -13,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Admin, CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { parseConfig } from '../services/config.js';
-import { createStoreClient } from '../services/store/clickhouse.js';
+import { generateTraffic } from '../services/core/demo-traffic.js';
 import { generateLines } from './classify.js';
 import type { Benchmark } from './run.js';
 
@@ -60,177 +66,264 @@ function runChild(
   return { proc, exited: new Promise((r) => proc.once('exit', (c) => r(c))), out: () => out };
 }
 
+interface ScenarioResult {
+  n: number;
+  avg_bytes: number;
+  produce_msgs_per_s: number;
+  raw_msgs_per_s: number;
+  ingest_msgs_per_s: number;
+  ingest_vs_raw: number;
+  ingest_peak_rss_mb: number;
+  rows: number;
+  engine: { seconds: number; rows: number } | { error: string } | null;
+  engine_msgs_per_s: number | null;
+  ingest_vs_engine: number | null;
+}
+
+/** Backfill lines: the classifier benchmark's generator, in chunks of `size`. */
+function* backfillLines(n: number, size: number): Generator<string[]> {
+  for (let start = 0, seed = 1; start < n; start += size, seed++) yield generateLines(Math.min(size, n - start), seed);
+}
+
+/**
+ * Live lines: demo traffic at `rate` calls/s of event time, 200 keys each tied to one tenant and two
+ * routes, starting at the daily peak (10:00 UTC+8) so the rhythm stays near 1 over the run.
+ */
+function* liveLines(n: number, size: number, rate: number): Generator<string[]> {
+  const startMs = Date.UTC(2026, 7, 3, 2, 0, 0);
+  const endMs = startMs + Math.ceil((n / rate) * 1.5 + 60) * 1000;
+  const gen = generateTraffic({ startMs, endMs, ratePerSec: rate, seed: 11, keys: 200, routesPerKey: 2, surgeKeys: 3 });
+  let out: string[] = [];
+  let total = 0;
+  for (const env of gen) {
+    out.push(JSON.stringify(env));
+    total++;
+    if (out.length === size || total === n) {
+      yield out;
+      out = [];
+    }
+    if (total === n) return;
+  }
+  if (out.length) yield out;
+  if (total < n) throw new Error(`live traffic ran out after ${total} of ${n} calls`);
+}
+
+async function runScenario(
+  name: string,
+  kafka: Kafka,
+  admin: Admin,
+  brokers: string[],
+  n: number,
+  partitions: number,
+  chunks: Iterable<string[]>,
+  skipEngine: boolean,
+): Promise<ScenarioResult> {
+  const suffix = `${name}-${Date.now().toString(36)}`;
+  const topic = `bench-calls-${suffix}`;
+  const dlq = `bench-dlq-${suffix}`;
+  await admin.createTopics({
+    topics: [
+      { topic, numPartitions: partitions },
+      { topic: dlq, numPartitions: 1 },
+    ],
+    waitForLeaders: true,
+  });
+
+  // 1. Fill the topic (measured on its own).
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  // Sends of 1000 messages (one record batch per partition stays under the broker's 1 MB
+  // message.max.bytes without compression), 8 in flight.
+  const chunk = 1000;
+  let bytes = 0;
+  const t0 = performance.now();
+  const inflight: Promise<unknown>[] = [];
+  for (const lines of chunks) {
+    for (let i = 0; i < lines.length; i += chunk) {
+      const part = lines.slice(i, i + chunk);
+      for (const l of part) bytes += Buffer.byteLength(l);
+      inflight.push(
+        producer.send({
+          topic,
+          acks: 1,
+          compression: CompressionTypes.None,
+          messages: part.map((value) => ({ value })),
+        }),
+      );
+      if (inflight.length >= 8) await inflight.shift();
+    }
+  }
+  await Promise.all(inflight);
+  const produceS = (performance.now() - t0) / 1000;
+  process.stderr.write(`[${name}] produced ${n} in ${produceS.toFixed(1)} s\n`);
+  await producer.disconnect();
+  const end = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+
+  // 2. Raw kafkajs consumption, no processing, fresh group.
+  const rawGroup = `bench-raw-${suffix}`;
+  const consumer = kafka.consumer({
+    groupId: rawGroup,
+    maxBytesPerPartition: 2 * 1024 * 1024,
+    maxBytes: 16 * 1024 * 1024,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let consumed = 0;
+  const t1 = performance.now();
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset }) => {
+      consumed += batch.messages.length;
+      resolveOffset(batch.lastOffset());
+    },
+  });
+  await until(async () => consumed >= n && (await committedAll(admin, rawGroup, topic, end)), 30 * 60_000);
+  const rawS = (performance.now() - t1) / 1000;
+  process.stderr.write(`[${name}] raw consumption ${rawS.toFixed(1)} s\n`);
+  await consumer.disconnect();
+
+  // 3. errorscope ingest, a child process on a fresh chDB directory, from spawn to all committed.
+  const dir = mkdtempSync(join(tmpdir(), 'errorscope-bench-ingest-'));
+  const group = `bench-ingest-${suffix}`;
+  const t2 = performance.now();
+  const worker = runChild([join(root, 'bin/errorscope.js'), 'ingest'], {
+    ...process.env,
+    CHDB_PATH: dir,
+    CLICKHOUSE_URL: '',
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_TOPIC: topic,
+    KAFKA_DLQ_TOPIC: dlq,
+    KAFKA_GROUP_ID: group,
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'warn',
+  });
+  let peak = 0;
+  await until(
+    async () => {
+      if (worker.proc.exitCode !== null) throw new Error(`worker exited: ${worker.out()}`);
+      peak = Math.max(peak, peakRssMb(worker.proc.pid as number));
+      return committedAll(admin, group, topic, end);
+    },
+    60 * 60_000,
+    200,
+  );
+  const ingestS = (performance.now() - t2) / 1000;
+  process.stderr.write(`[${name}] errorscope ingest ${ingestS.toFixed(1)} s\n`);
+  peak = Math.max(peak, peakRssMb(worker.proc.pid as number));
+  worker.proc.kill('SIGTERM');
+  const code = await worker.exited;
+  if (code !== 0) throw new Error(`worker exit ${code}: ${worker.out()}`);
+  const counter = runChild([join(root, 'dist/bench/ingest-count.js'), dir], process.env);
+  if ((await counter.exited) !== 0) throw new Error(`counting failed: ${counter.out()}`);
+  const rows = Number(JSON.parse(counter.out().trim().split('\n').at(-1) ?? '{}').rows);
+  rmSync(dir, { recursive: true, force: true });
+
+  // 4. ClickHouse's Kafka table engine in chDB (another process: one chDB directory per process).
+  let engine: ScenarioResult['engine'] = null;
+  if (!skipEngine) {
+    const edir = mkdtempSync(join(tmpdir(), 'errorscope-bench-engine-'));
+    const child = runChild(
+      [join(root, 'dist/bench/ingest-engine.js'), brokers.join(','), topic, `bench-engine-${suffix}`, String(n), edir],
+      process.env,
+    );
+    const c = await child.exited;
+    const last = child.out().trim().split('\n').at(-1) ?? '';
+    try {
+      engine = c === 0 ? JSON.parse(last) : { error: child.out().slice(-500) };
+    } catch {
+      engine = { error: child.out().slice(-500) };
+    }
+    rmSync(edir, { recursive: true, force: true });
+  }
+  await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => {});
+
+  const ingestRate = n / ingestS;
+  const rawRate = n / rawS;
+  const engineRate = engine && 'seconds' in engine ? engine.rows / engine.seconds : null;
+  console.log(`-- ${name}`);
+  console.log(`messages          ${n} (${(bytes / n).toFixed(0)} B avg, ${partitions} partitions)`);
+  console.log(`produce           ${produceS.toFixed(1)} s   ${(n / produceS).toFixed(0)} msgs/s`);
+  console.log(`raw kafkajs       ${rawS.toFixed(1)} s   ${rawRate.toFixed(0)} msgs/s`);
+  console.log(
+    `errorscope ingest ${ingestS.toFixed(1)} s   ${ingestRate.toFixed(0)} msgs/s   ${((100 * ingestRate) / rawRate).toFixed(1)}% of raw   peak RSS ${peak.toFixed(0)} MB   rows ${rows}`,
+  );
+  if (engine && 'seconds' in engine) {
+    console.log(
+      `CH Kafka engine   ${engine.seconds.toFixed(1)} s   ${(engineRate ?? 0).toFixed(0)} msgs/s (chDB, JSONExtract MV, rows ${engine.rows})   errorscope ${(ingestRate / (engineRate ?? 1)).toFixed(2)}x`,
+    );
+  } else if (engine) {
+    console.log(`CH Kafka engine   failed: ${engine.error}`);
+  }
+  if (rows !== n) console.log(`!! ${name}: ${rows} calls stored for ${n} messages`);
+  return {
+    n,
+    avg_bytes: Math.round(bytes / n),
+    produce_msgs_per_s: Math.round(n / produceS),
+    raw_msgs_per_s: Math.round(rawRate),
+    ingest_msgs_per_s: Math.round(ingestRate),
+    ingest_vs_raw: Number((ingestRate / rawRate).toFixed(3)),
+    ingest_peak_rss_mb: Math.round(peak),
+    rows,
+    engine,
+    engine_msgs_per_s: engineRate === null ? null : Math.round(engineRate),
+    ingest_vs_engine: engineRate === null ? null : Number((ingestRate / engineRate).toFixed(3)),
+  };
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
 export const benchmark: Benchmark = {
   summary:
-    'Kafka -> ClickHouse msgs/s: errorscope ingest vs raw kafkajs consumption vs ClickHouse Kafka engine; --n N (default 1000000)',
+    'Kafka -> ClickHouse msgs/s, live and backfill traffic: errorscope ingest vs raw kafkajs vs ClickHouse Kafka engine; --n N (default 1000000), --scenario both|live|backfill, --rate R',
   async run(args) {
     const n = arg(args, '--n', 1_000_000);
     const partitions = arg(args, '--partitions', 4);
+    const scenario = option(args, '--scenario') ?? 'both';
+    if (!['both', 'live', 'backfill'].includes(scenario)) throw new Error('--scenario is both, live or backfill');
+    const rateArg = option(args, '--rate');
+    const skipEngine = args.includes('--skip-engine');
     const cfg = parseConfig(process.env);
     const brokers = cfg.KAFKA_BROKERS ?? ['127.0.0.1:9092'];
     const kafka = new Kafka({ clientId: 'bench-ingest', brokers, logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
-    const suffix = `${Date.now().toString(36)}`;
-    const topic = `bench-calls-${suffix}`;
-    const dlq = `bench-dlq-${suffix}`;
-    await admin.createTopics({
-      topics: [
-        { topic, numPartitions: partitions },
-        { topic: dlq, numPartitions: 1 },
-      ],
-      waitForLeaders: true,
-    });
-
-    // 1. Fill the topic (measured on its own).
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    // Sends of 1000 messages (one record batch per partition stays under the broker's 1 MB
-    // message.max.bytes without compression), 8 in flight.
-    const chunk = 1000;
-    let bytes = 0;
-    const t0 = performance.now();
-    const inflight: Promise<unknown>[] = [];
-    for (let start = 0, seed = 1; start < n; start += 20 * chunk, seed++) {
-      const lines = generateLines(Math.min(20 * chunk, n - start), seed);
-      for (let i = 0; i < lines.length; i += chunk) {
-        const part = lines.slice(i, i + chunk);
-        for (const l of part) bytes += Buffer.byteLength(l);
-        inflight.push(
-          producer.send({
-            topic,
-            acks: 1,
-            compression: CompressionTypes.None,
-            messages: part.map((value) => ({ value })),
-          }),
-        );
-        if (inflight.length >= 8) await inflight.shift();
-      }
-    }
-    await Promise.all(inflight);
-    const produceS = (performance.now() - t0) / 1000;
-    process.stderr.write(`produced ${n} in ${produceS.toFixed(1)} s\n`);
-    await producer.disconnect();
-    const end = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
-
-    // 2. Raw kafkajs consumption, no processing, fresh group.
-    const rawGroup = `bench-raw-${suffix}`;
-    const consumer = kafka.consumer({
-      groupId: rawGroup,
-      maxBytesPerPartition: 2 * 1024 * 1024,
-      maxBytes: 16 * 1024 * 1024,
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    let consumed = 0;
-    const t1 = performance.now();
-    await consumer.run({
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset }) => {
-        consumed += batch.messages.length;
-        resolveOffset(batch.lastOffset());
-      },
-    });
-    await until(async () => consumed >= n && (await committedAll(admin, rawGroup, topic, end)), 30 * 60_000);
-    const rawS = (performance.now() - t1) / 1000;
-    process.stderr.write(`raw consumption ${rawS.toFixed(1)} s\n`);
-    await consumer.disconnect();
-
-    // 3. errorscope ingest, a child process on a fresh chDB directory, from spawn to all committed.
-    const dir = mkdtempSync(join(tmpdir(), 'errorscope-bench-ingest-'));
-    const group = `bench-ingest-${suffix}`;
-    const t2 = performance.now();
-    const worker = runChild([join(root, 'bin/errorscope.js'), 'ingest'], {
-      ...process.env,
-      CHDB_PATH: dir,
-      CLICKHOUSE_URL: '',
-      KAFKA_BROKERS: brokers.join(','),
-      KAFKA_TOPIC: topic,
-      KAFKA_DLQ_TOPIC: dlq,
-      KAFKA_GROUP_ID: group,
-      METRICS_PORT: '0',
-      LOG_LEVEL: 'warn',
-    });
-    let peak = 0;
-    await until(
-      async () => {
-        if (worker.proc.exitCode !== null) throw new Error(`worker exited: ${worker.out()}`);
-        peak = Math.max(peak, peakRssMb(worker.proc.pid as number));
-        return committedAll(admin, group, topic, end);
-      },
-      60 * 60_000,
-      200,
-    );
-    const ingestS = (performance.now() - t2) / 1000;
-    process.stderr.write(`errorscope ingest ${ingestS.toFixed(1)} s\n`);
-    peak = Math.max(peak, peakRssMb(worker.proc.pid as number));
-    worker.proc.kill('SIGTERM');
-    const code = await worker.exited;
-    if (code !== 0) throw new Error(`worker exit ${code}: ${worker.out()}`);
-    const client = await createStoreClient(parseConfig({ CHDB_PATH: dir }));
-    const rs = await client.query({
-      query: 'SELECT sum(calls) AS n FROM errorscope.calls_1d_v1',
-      format: 'JSONEachRow',
-    });
-    const rows = Number((await rs.json<{ n: string }>())[0]?.n ?? 0);
-    await client.close();
-    rmSync(dir, { recursive: true, force: true });
-
-    // 4. ClickHouse's Kafka table engine in chDB (another process: one chDB directory per process).
-    let engine: { seconds: number; rows: number } | { error: string } | null = null;
-    if (!args.includes('--skip-engine')) {
-      const edir = mkdtempSync(join(tmpdir(), 'errorscope-bench-engine-'));
-      const child = runChild(
-        [
-          join(root, 'dist/bench/ingest-engine.js'),
-          brokers.join(','),
-          topic,
-          `bench-engine-${suffix}`,
-          String(n),
-          edir,
-        ],
-        process.env,
+    const size = 20_000;
+    let backfill: ScenarioResult | null = null;
+    if (scenario !== 'live') {
+      backfill = await runScenario(
+        'backfill',
+        kafka,
+        admin,
+        brokers,
+        n,
+        partitions,
+        backfillLines(n, size),
+        skipEngine,
       );
-      const c = await child.exited;
-      const last = child.out().trim().split('\n').at(-1) ?? '';
-      try {
-        engine = c === 0 ? JSON.parse(last) : { error: child.out().slice(-500) };
-      } catch {
-        engine = { error: child.out().slice(-500) };
-      }
-      rmSync(edir, { recursive: true, force: true });
     }
-    await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => {});
+    let live: ScenarioResult | null = null;
+    let rate = 0;
+    if (scenario !== 'backfill') {
+      // Event time advances at the rate errorscope ingests (measured on backfill in this run).
+      rate = rateArg !== undefined ? Number(rateArg) : (backfill?.ingest_msgs_per_s ?? 50_000);
+      if (!Number.isFinite(rate) || rate <= 0) throw new Error('--rate needs a positive number');
+      console.log(`live event-time rate ${Math.round(rate)} calls/s`);
+      live = await runScenario('live', kafka, admin, brokers, n, partitions, liveLines(n, size, rate), skipEngine);
+    }
     await admin.disconnect();
-
-    const ingestRate = n / ingestS;
-    const rawRate = n / rawS;
-    console.log(`messages          ${n} (${(bytes / n).toFixed(0)} B avg, ${partitions} partitions)`);
-    console.log(`produce           ${produceS.toFixed(1)} s   ${(n / produceS).toFixed(0)} msgs/s`);
-    console.log(`raw kafkajs       ${rawS.toFixed(1)} s   ${rawRate.toFixed(0)} msgs/s`);
-    console.log(
-      `errorscope ingest ${ingestS.toFixed(1)} s   ${ingestRate.toFixed(0)} msgs/s   ${((100 * ingestRate) / rawRate).toFixed(1)}% of raw   peak RSS ${peak.toFixed(0)} MB   rows ${rows}`,
-    );
-    if (engine && 'seconds' in engine) {
-      console.log(
-        `CH Kafka engine   ${engine.seconds.toFixed(1)} s   ${(engine.rows / engine.seconds).toFixed(0)} msgs/s (chDB, JSONExtract MV, rows ${engine.rows})`,
-      );
-    } else if (engine) {
-      console.log(`CH Kafka engine   failed: ${engine.error}`);
-    }
+    const main = live ?? backfill;
+    if (!main) return;
     console.log(
       JSON.stringify({
         bench: 'ingest',
-        n,
+        scenario: live ? 'live' : 'backfill',
         partitions,
-        avg_bytes: Math.round(bytes / n),
-        produce_msgs_per_s: Math.round(n / produceS),
-        raw_msgs_per_s: Math.round(rawRate),
-        ingest_msgs_per_s: Math.round(ingestRate),
-        ingest_vs_raw: Number((ingestRate / rawRate).toFixed(3)),
-        ingest_peak_rss_mb: Math.round(peak),
-        rows,
-        engine,
+        ...(live ? { live_event_rate: Math.round(rate) } : {}),
+        ...main,
+        ...(live && backfill ? { backfill } : {}),
       }),
     );
   },

@@ -1,19 +1,16 @@
-// The whitelist between request vocabulary and ClickHouse columns. Only these column names are
-// ever spliced into SQL; every value travels as a typed query parameter.
+// Request vocabulary: parsing dimension lists and filters from querystrings. The whitelist of
+// columns and the SQL they become live in the store (services/store/dimensions.ts).
+import { DIMENSIONS, type Dimension, type Filter } from '../store/dimensions.js';
 
-export const DIMENSIONS = ['provider', 'model', 'key', 'tenant', 'category', 'code', 'http_status'] as const;
-export type Dimension = (typeof DIMENSIONS)[number];
-
-/** Column of the rollups / errors_v1 holding each dimension. */
-export const DIMENSION_COLUMN: Record<Dimension, string> = {
-  provider: 'provider',
-  model: 'model',
-  key: 'key_fp',
-  tenant: 'tenant',
-  category: 'category',
-  code: 'code',
-  http_status: 'http_status',
-};
+export {
+  DIMENSION_COLUMN,
+  DIMENSIONS,
+  type Dimension,
+  type Filter,
+  filterSql,
+  type SqlFragment,
+  selectDims,
+} from '../store/dimensions.js';
 
 /** A bad request parameter; the message says what to change. Answered with 400. */
 export class InputError extends Error {
@@ -55,11 +52,6 @@ export function parseDimensions(
 
 export type FilterQuery = Partial<Record<Dimension, string | undefined>>;
 
-export interface Filter {
-  dimension: Dimension;
-  values: string[] | number[];
-}
-
 /** The filters present in a querystring (http_status values must be integers). */
 export function parseFilters(q: FilterQuery, except: readonly Dimension[] = []): Filter[] {
   const out: Filter[] = [];
@@ -80,32 +72,4 @@ export function parseFilters(q: FilterQuery, except: readonly Dimension[] = []):
     }
   }
   return out;
-}
-
-export interface SqlFragment {
-  sql: string;
-  params: Record<string, unknown>;
-}
-
-/**
- * `AND t.col IN {f_dim:Array(T)}` for each filter; `prefix` keeps parameter names unique per query.
- * The column is always qualified with the table alias `table`: in ClickHouse a SELECT alias shadows a
- * column of the same name in WHERE (`argMax(provider, ts) AS provider` made `provider IN ...` an
- * aggregate in WHERE), a qualified name never is an alias.
- */
-export function filterSql(filters: readonly Filter[], prefix = 'f', table = 't'): SqlFragment {
-  const parts: string[] = [];
-  const params: Record<string, unknown> = {};
-  for (const f of filters) {
-    const name = `${prefix}_${f.dimension}`;
-    const type = f.dimension === 'http_status' ? 'Array(UInt16)' : 'Array(String)';
-    parts.push(`AND ${table}.${DIMENSION_COLUMN[f.dimension]} IN {${name}:${type}}`);
-    params[name] = f.values;
-  }
-  return { sql: parts.join(' '), params };
-}
-
-/** `provider, key_fp AS key` for SELECT lists. */
-export function selectDims(dims: readonly Dimension[]): string {
-  return dims.map((d) => (DIMENSION_COLUMN[d] === d ? d : `${DIMENSION_COLUMN[d]} AS ${d}`)).join(', ');
 }

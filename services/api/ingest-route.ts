@@ -16,6 +16,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { scrubSecrets } from '../core/fingerprint.js';
+import { countBeyondRetention, emptyBeyondRetention } from '../core/retention.js';
 import { classifyInputs, nonKafkaTransport } from '../ingest/pipeline.js';
 import type { CallInserter, StoredCall } from '../store/calls.js';
 import type { DeadLetter, DeadLetterInserter } from '../store/dead-letters.js';
@@ -43,6 +44,8 @@ export interface IngestDeps {
   gate?: Gate;
   /** Rows per insert (default INGEST_BLOCK_ROWS). */
   blockRows?: number;
+  /** RAW_TTL_DAYS, for counting what the raw errors table drops at insert. */
+  rawTtlDays?: number;
 }
 
 const MAX_LINES = 100_000;
@@ -50,6 +53,18 @@ const MAX_LINES = 100_000;
 const IngestResponse = Type.Object(
   {
     accepted: Type.Integer({ description: 'lines stored as calls' }),
+    beyond_retention: Type.Object(
+      {
+        errors: Type.Integer(),
+        calls_1m: Type.Integer(),
+        calls_1h: Type.Integer(),
+        calls_1d: Type.Integer(),
+      },
+      {
+        description:
+          "accepted calls already older than each table's retention, which its TTL drops at insert (errors: failed calls past RAW_TTL_DAYS, default 30 days; calls_1m: 14 days; calls_1h: 400 days; calls_1d: 1825 days)",
+      },
+    ),
     rejected: Type.Array(
       Type.Object({
         line: Type.Integer({ description: '1-based line number in the request body' }),
@@ -195,6 +210,7 @@ export const ingestRoute: FastifyPluginAsyncTypebox<IngestDeps> = async (app, de
   async function store(body: string, token: string | undefined) {
     const now = deps.now();
     let accepted = 0;
+    const beyond = emptyBeyondRetention();
     const rejected: { line: number; reason: string }[] = [];
     const dead: DeadLetter[] = [];
     let n = 0;
@@ -202,6 +218,8 @@ export const ingestRoute: FastifyPluginAsyncTypebox<IngestDeps> = async (app, de
       const { calls, dead: blockDead } = splitLines(block.lines, block.first, { now, maxLineBytes: deps.maxLineBytes });
       await deps.calls.insertCalls(calls, token ? `${token}:calls:${n}` : undefined);
       accepted += calls.length;
+      const b = countBeyondRetention(calls, now, deps.rawTtlDays);
+      for (const t of Object.keys(beyond) as (keyof typeof beyond)[]) beyond[t] += b[t];
       for (const d of blockDead) {
         dead.push(d);
         rejected.push({ line: d.line, reason: d.reason });
@@ -209,7 +227,7 @@ export const ingestRoute: FastifyPluginAsyncTypebox<IngestDeps> = async (app, de
       n++;
     }
     await deps.deadLetters.insertDeadLetters(dead, token ? `${token}:dead` : undefined);
-    return { accepted, rejected };
+    return { accepted, beyond_retention: beyond, rejected };
   }
 };
 

@@ -14,7 +14,7 @@ CLICKHOUSE_DATABASE. Safe to run again: applied files are skipped.
 
 Environment: CLICKHOUSE_URL (a server; unset = the embedded engine at CHDB_PATH, default ./data),
 CLICKHOUSE_USER, CLICKHOUSE_PASSWORD, CLICKHOUSE_DATABASE (default errorscope),
-RAW_TTL_DAYS (when set, re-applies the retention of errors_v1: ALTER TABLE ... MODIFY TTL).
+RAW_TTL_DAYS (when set, re-applies the retention of errors_v1 and errors_v2: ALTER TABLE ... MODIFY TTL).
 
 Exit codes: 0 applied (or nothing to do), 1 a migration failed or an applied file was changed
 (the message names the file), 2 usage error.
@@ -56,7 +56,7 @@ export const command: Command = {
       for (const f of res.applied) io.stdout.write(`applied ${f}\n`);
       io.stdout.write(
         `database ${cfg.CLICKHOUSE_DATABASE}: ${res.applied.length} applied, ${res.alreadyApplied.length} already applied` +
-          `${res.ttlDays !== null ? `, errors_v1 TTL ${res.ttlDays} days` : ''}\n`,
+          `${res.ttlDays !== null ? `, errors_v1/errors_v2 TTL ${res.ttlDays} days` : ''}\n`,
       );
       return 0;
     } catch (err) {

@@ -1,6 +1,7 @@
 // Destinations of `errorscope ship`: the Kafka topic or the HTTP ingest endpoint. Thin adapters with
 // one job each: deliver a batch and say which lines were refused and why.
 import { Kafka, logLevel } from 'kafkajs';
+import type { BeyondRetention } from '../core/retention.js';
 import { brokerUnreachable } from '../kafka/client.js';
 
 export interface ShipMessage {
@@ -12,6 +13,8 @@ export interface SendResult {
   accepted: number;
   /** `index` is the position in the batch that was sent. */
   rejected: { index: number; reason: string }[];
+  /** Accepted calls past each table's retention (the HTTP endpoint says; Kafka cannot). */
+  beyondRetention?: BeyondRetention;
 }
 
 export interface ShipSink {
@@ -103,8 +106,16 @@ export function httpSink(opts: { url: string; token: string }): ShipSink {
       if (res.status === 401)
         throw new SinkUnreachable(`errorscope at ${opts.url} refused the token (401): set --token or ERRORSCOPE_TOKEN`);
       if (!res.ok) throw new SinkUnreachable(`errorscope at ${opts.url} answered ${res.status}: ${text.slice(0, 300)}`);
-      const body = JSON.parse(text) as { accepted: number; rejected: { line: number; reason: string }[] };
-      return { accepted: body.accepted, rejected: body.rejected.map((r) => ({ index: r.line - 1, reason: r.reason })) };
+      const body = JSON.parse(text) as {
+        accepted: number;
+        rejected: { line: number; reason: string }[];
+        beyond_retention?: BeyondRetention;
+      };
+      return {
+        accepted: body.accepted,
+        rejected: body.rejected.map((r) => ({ index: r.line - 1, reason: r.reason })),
+        ...(body.beyond_retention ? { beyondRetention: body.beyond_retention } : {}),
+      };
     },
     async close() {},
   };

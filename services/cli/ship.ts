@@ -10,6 +10,7 @@ import { type Config, ConfigError, parseConfig } from '../config.js';
 import { fromEnvelope, GATEWAY_MAPPERS, type GatewayMapper } from '../core/gateway-logs.js';
 import { fingerprintKey } from '../core/index.js';
 import { DEFAULT_MAX_BYTES, parseLine, processLine, processValue } from '../core/process.js';
+import { addBeyondRetention, type BeyondRetention, emptyBeyondRetention } from '../core/retention.js';
 import type { Envelope } from '../core/types.js';
 import type { Command, CommandIo } from './main.js';
 import { Progress, type ProgressState } from './progress.js';
@@ -54,6 +55,11 @@ interface Rejected {
 interface Summary {
   accepted: number;
   rejected: number;
+  /**
+   * Accepted calls already past each table's retention, dropped there by its TTL (HTTP only: the
+   * endpoint counts them; a Kafka worker counts them in its metrics).
+   */
+  beyond_retention?: BeyondRetention;
   skipped_blank: number;
   reasons: Record<string, number>;
   bytes: number;
@@ -258,6 +264,12 @@ export const command: Command = {
             idem,
           );
           summary.accepted += result.accepted;
+          if (result.beyondRetention) {
+            summary.beyond_retention = addBeyondRetention(
+              summary.beyond_retention ?? emptyBeyondRetention(),
+              result.beyondRetention,
+            );
+          }
           for (const r of result.rejected) {
             const p = batch[r.index];
             if (p) reject({ file: p.file, line: p.line, reason: r.reason, text: p.text });

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { type Config, ConfigError, parseConfig } from '../config.js';
+import { TABLES } from '../store/tables.js';
 import { createLogger } from './logger.js';
 import type { Command, CommandIo } from './main.js';
 import { usageError } from './usage.js';
@@ -138,7 +139,12 @@ export const command: Command = {
         client: store.client,
         logger: log,
         taxonomy: TAXONOMY,
-        ingest: { calls: store.calls, deadLetters: store.deadLetters, maxLineBytes: config.INGEST_MAX_MESSAGE_BYTES },
+        ingest: {
+          calls: store.calls,
+          deadLetters: store.deadLetters,
+          maxLineBytes: config.INGEST_MAX_MESSAGE_BYTES,
+          rawTtlDays: config.RAW_TTL_DAYS,
+        },
         kafka,
         otlp: { keyAttribute: config.OTLP_KEY_ATTRIBUTE, tenantAttribute: config.OTLP_TENANT_ATTRIBUTE },
       });
@@ -189,7 +195,7 @@ async function runStartDemo(
   const { fingerprintKey } = await import('../core/index.js');
   const target = storeTarget(store.calls);
   const rs = await store.client.query({
-    query: `SELECT sum(calls) AS n FROM ${config.CLICKHOUSE_DATABASE}.calls_1d_v1`,
+    query: `SELECT sum(calls) AS n FROM ${config.CLICKHOUSE_DATABASE}.${TABLES.calls1d}`,
     format: 'JSONEachRow',
   });
   const [row] = await rs.json<{ n: string | number }>();

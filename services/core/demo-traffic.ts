@@ -18,6 +18,11 @@ export interface TrafficOptions {
   surgeStartMs?: number;
   /** When the 1308 wall starts; default: 90 minutes before the end (or halfway into a shorter range). */
   wallStartMs?: number;
+  /**
+   * When set, each key calls only this many routes (provider + model), fixed per key, as a real
+   * client does; default: every call picks a route at random.
+   */
+  routesPerKey?: number;
 }
 
 /** What the generator planted, so a caller (or a test) can check what the API should show. */
@@ -165,6 +170,12 @@ function pickRoute(rand: () => number): Route {
   return ROUTES[0]!;
 }
 
+/** Key `keyIndex`'s own routes: `n` of them, spread over the providers (7 and 3 are coprime). */
+function keyRoute(rand: () => number, keyIndex: number, n: number): Route {
+  const j = Math.floor(rand() * n);
+  return ROUTES[(keyIndex * 3 + j * 3) % ROUTES.length]!;
+}
+
 const within = (ms: number, e: { startMs: number; endMs: number }) => ms >= e.startMs && ms < e.endMs;
 
 /**
@@ -183,7 +194,11 @@ export function* generateTraffic(opts: TrafficOptions, plan: TrafficPlan = planT
       if (ts >= opts.endMs) continue;
       const keyIndex = Math.floor(rand() ** 1.6 * keys);
       const key = demoKey(keyIndex);
-      const route = surge.has(key) ? ROUTES[2]! : pickRoute(rand);
+      const route = surge.has(key)
+        ? ROUTES[2]!
+        : opts.routesPerKey
+          ? keyRoute(rand, keyIndex, opts.routesPerKey)
+          : pickRoute(rand);
       const requestId = `req-${(opts.seed ?? 1).toString(36)}-${(seq++).toString(36)}`;
       const base: Envelope = {
         ts: new Date(ts).toISOString(),

@@ -1,6 +1,8 @@
 // Pure parsing of the query API's time inputs: absolute/relative instants, durations and steps,
 // and the choice of rollup resolution for a range. No I/O; `now` is always passed in.
 
+import { RETENTION_DAYS } from './retention.js';
+
 /** A problem with a time input, phrased so the caller can fix the request. */
 export class TimeInputError extends Error {
   override name = 'TimeInputError';
@@ -122,11 +124,11 @@ export function parseRange(
 export type Resolution = '1m' | '1h' | '1d';
 export const RESOLUTION_MS: Record<Resolution, number> = { '1m': MINUTE_MS, '1h': HOUR_MS, '1d': DAY_MS };
 
-/** How long each rollup keeps data (migrations 0003..0005), minus a safety margin of one bucket. */
+/** How long each rollup keeps data (core/retention.ts), minus a safety margin of one bucket. */
 export const RETENTION_MS: Record<Resolution, number> = {
-  '1m': 14 * DAY_MS - HOUR_MS,
-  '1h': 400 * DAY_MS - DAY_MS,
-  '1d': 1825 * DAY_MS,
+  '1m': RETENTION_DAYS.calls_1m * DAY_MS - HOUR_MS,
+  '1h': RETENTION_DAYS.calls_1h * DAY_MS - DAY_MS,
+  '1d': RETENTION_DAYS.calls_1d * DAY_MS,
 };
 
 export interface SeriesPlan {

@@ -149,6 +149,7 @@ export async function launchKafkaIngest(
         dlqTopic: cfg.KAFKA_DLQ_TOPIC,
         maxMessageBytes: cfg.INGEST_MAX_MESSAGE_BYTES,
         segmentMax: cfg.INGEST_SEGMENT_MAX,
+        rawTtlDays: cfg.RAW_TTL_DAYS,
         maxBytesPerPartition: cfg.INGEST_FETCH_MAX_BYTES_PER_PARTITION,
         maxBytes: cfg.INGEST_FETCH_MAX_BYTES,
         concurrency: cfg.INGEST_CONCURRENCY,

@@ -14,8 +14,14 @@ export class IngestMetrics {
   });
   readonly inserted = new Counter({
     name: 'errorscope_ingest_rows_inserted_total',
-    help: 'Rows sent to calls_in_v1 (a replayed segment is counted again; ClickHouse drops the duplicate block)',
+    help: 'Calls sent to the store (errors_v2 + calls_1m_v2; a replayed segment is counted again; ClickHouse drops the duplicate block)',
     labelNames: ['topic'],
+    registers: [this.registry],
+  });
+  readonly beyondRetention = new Counter({
+    name: 'errorscope_ingest_beyond_retention_total',
+    help: "Calls stored whose time is already past a table's retention (its TTL drops them at insert): table is errors, calls_1m, calls_1h or calls_1d",
+    labelNames: ['topic', 'table'],
     registers: [this.registry],
   });
   readonly deadLettered = new Counter({

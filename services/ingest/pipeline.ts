@@ -1,4 +1,4 @@
-// The transport-free ingest core: input lines -> processLine -> rows for calls_in_v1, or a rejection
+// The transport-free ingest core: input lines -> processLine -> rows for the store (errors_v2 + calls_1m_v2), or a rejection
 // with its reason. The Kafka worker and the HTTP ingest endpoint both go through it; only where the
 // rejected lines end up differs (dead-letter topic, or the reasons in the HTTP answer).
 import { processLine } from '../core/index.js';

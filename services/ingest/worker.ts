@@ -1,4 +1,4 @@
-// The Kafka ingest worker: kafkajs consumer group -> segments -> processLine -> calls_in_v1, poison
+// The Kafka ingest worker: kafkajs consumer group -> segments -> processLine -> store (v2), poison
 // messages to the dead-letter topic, offsets resolved per segment only after ClickHouse (and the
 // dead-letter topic) acknowledged, committed by kafkajs after each batch.
 //
@@ -18,6 +18,7 @@ import {
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { OtlpMapOptions } from '../core/otlp.js';
+import { countBeyondRetention } from '../core/retention.js';
 import { type DeadLetter, type DeadLetterSink, kafkaDeadLetters } from '../kafka/dlq.js';
 import type { CallInserter } from '../store/calls.js';
 import type { IntentStore, PartitionRef } from '../store/intents.js';
@@ -34,6 +35,8 @@ export interface WorkerOptions {
   maxMessageBytes: number;
   /** INGEST_SEGMENT_MAX */
   segmentMax: number;
+  /** RAW_TTL_DAYS: the raw errors table's retention, for counting what it drops at insert. */
+  rawTtlDays?: number;
   /** Where a group with no committed offset starts (default: the earliest message). */
   fromBeginning?: boolean;
   /** Overrides of the consumer's retry policy (tests shorten it). */
@@ -280,6 +283,10 @@ export class IngestWorker {
         metrics?.inserted.inc({ topic }, rows.length);
         if (rejected.length > 0) metrics?.deadLettered.inc({ topic }, rejected.length);
         if (seg.recorded) metrics?.replayedSegments.inc({ topic });
+        if (metrics && rows.length > 0) {
+          const beyond = countBeyondRetention(rows, Date.now(), this.opts.rawTtlDays);
+          for (const [table, n] of Object.entries(beyond)) if (n > 0) metrics.beyondRetention.inc({ topic, table }, n);
+        }
         // kafkajs heartbeats only when asked (rate-limited to heartbeatInterval): a long batch must
         // not let the session expire. A rebalance announced here ends the batch after this segment.
         await heartbeat();

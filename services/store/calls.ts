@@ -1,6 +1,11 @@
-// The one write path into ClickHouse: classified calls go to `calls_in_v1` (Null engine) and the
-// materialized views fan them out to errors_v1, the rollups and unknown_codes_v1.
+// The one write path into ClickHouse (storage v2, migrations/0009): a block of classified calls is
+// aggregated here before it is inserted, into raw rows for the failed calls (errors_v2) and one
+// calls_1m_v2 row per minute x dimension set, whose views cascade to the 1h and 1d rollups and
+// unknown_codes_v2. Both inserts are derived deterministically from the block, so a block retried
+// with the same token produces the same two inserts with the same two tokens and lands once.
+// The v1 path (calls_in_v1, a Null table fanned out by views) stays for comparisons and old stores.
 import type { ClickHouseClient } from '@clickhouse/client';
+import { addLatency, type Histogram, histogramArrays } from '../core/latency-histogram.js';
 import type { CallRecord } from '../core/types.js';
 import { insertBlock } from './insert.js';
 
@@ -18,8 +23,7 @@ export type StoredCall = CallRecord & Transport;
 export interface CallInserter {
   /**
    * Inserts rows in one block. With a `token`, a retry of the same block is dropped by ClickHouse
-   * in the Null table's views (insert_deduplication_token + non_replicated_deduplication_window);
-   * without one, the block is always stored (a fresh token, never content-hash deduplication).
+   * in the Null table's views (insert_deduplication_token + non_replicated_deduplication_window).
    */
   insertCalls(rows: StoredCall[], token?: string): Promise<void>;
 }
@@ -73,14 +77,14 @@ export function compactRows(rows: readonly StoredCall[]): string {
   return text;
 }
 
-export function clickhouseInserter(client: ClickHouseClient, database: string): CallInserter {
+/** The v1 write path: every call into calls_in_v1 (kept to compare v1 and v2 on the same calls). */
+export function clickhouseInserterV1(client: ClickHouseClient, database: string): CallInserter {
   const table = `${database}.calls_in_v1`;
   return {
     async insertCalls(rows, token) {
-      // The body is built here as one string and sent as ONE chunk (insertBlock): client.insert
-      // streams one chunk per row, which the embedded engine's connection concatenates with an
-      // async iteration per row (about half the insert time, measured). JSONCompactEachRow (arrays,
-      // no repeated keys): the embedded engine parses JSONEachRow ~4x slower.
+      // One string sent as ONE chunk (insertBlock): client.insert streams one chunk per row, which the
+      // embedded engine's connection concatenates with an async iteration per row. JSONCompactEachRow
+      // (arrays, no repeated keys): the embedded engine parses JSONEachRow ~4x slower.
       await insertBlock(client, {
         table,
         columns: CALL_COLUMNS,
@@ -90,6 +94,169 @@ export function clickhouseInserter(client: ClickHouseClient, database: string): 
         token: token ?? 'fresh',
         settings: { date_time_input_format: 'basic' },
       });
+    },
+  };
+}
+
+/** Columns of errors_v2 written by the inserter (the tokens are in the rollups only). */
+export const ERROR_COLUMNS = CALL_COLUMNS.filter(
+  (c) => c !== 'prompt_tokens' && c !== 'completion_tokens' && c !== 'total_tokens',
+);
+
+/** Columns of calls_1m_v2, in the order of RollupRow's compact form. */
+export const ROLLUP_COLUMNS = [
+  'bucket',
+  'provider',
+  'model',
+  'key_fp',
+  'tenant',
+  'category',
+  'code',
+  'http_status',
+  'calls',
+  'errors',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'latency_sum',
+  'latency_count',
+  'latency_hist',
+  'last_reset_at',
+] as const;
+
+/** One pre-aggregated calls_1m_v2 row: a minute x dimension set of a block. */
+export interface RollupRow {
+  /** Minute start, epoch seconds. */
+  bucket: number;
+  provider: string;
+  model: string;
+  key_fp: string;
+  tenant: string;
+  category: string;
+  code: string;
+  http_status: number;
+  calls: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  latency_sum: number;
+  latency_count: number;
+  latency_hist: Histogram;
+  /** Epoch ms, the latest reset time of the group's calls. */
+  last_reset_at: number | null;
+}
+
+/**
+ * The 1m rollup rows of a block, in first-seen order (so the same block always gives the same rows
+ * in the same order: the insert is a deterministic function of the block). Pure.
+ */
+export function rollupRows(rows: readonly StoredCall[]): RollupRow[] {
+  const groups = new Map<string, RollupRow>();
+  for (const r of rows) {
+    const bucket = Math.floor(r.ts / 60_000) * 60;
+    const key = `${bucket}\u0001${r.provider}\u0001${r.model}\u0001${r.key_fp}\u0001${r.tenant}\u0001${r.category}\u0001${r.code}\u0001${r.http_status}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = {
+        bucket,
+        provider: r.provider,
+        model: r.model,
+        key_fp: r.key_fp,
+        tenant: r.tenant,
+        category: r.category,
+        code: r.code,
+        http_status: r.http_status,
+        calls: 0,
+        errors: 0,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        total_tokens: 0,
+        latency_sum: 0,
+        latency_count: 0,
+        latency_hist: new Map(),
+        last_reset_at: null,
+      };
+      groups.set(key, g);
+    }
+    g.calls++;
+    if (r.category !== 'ok') g.errors++;
+    g.prompt_tokens += r.prompt_tokens;
+    g.completion_tokens += r.completion_tokens;
+    g.total_tokens += r.total_tokens;
+    if (r.latency_ms !== null) {
+      g.latency_sum += r.latency_ms;
+      g.latency_count++;
+      addLatency(g.latency_hist, r.latency_ms);
+    }
+    if (r.reset_at !== null && (g.last_reset_at === null || r.reset_at > g.last_reset_at)) g.last_reset_at = r.reset_at;
+  }
+  return [...groups.values()];
+}
+
+function compactRollup(rows: readonly RollupRow[]): string {
+  let text = '';
+  for (const g of rows) {
+    text += `${JSON.stringify([
+      g.bucket,
+      g.provider,
+      g.model,
+      g.key_fp,
+      g.tenant,
+      g.category,
+      g.code,
+      g.http_status,
+      g.calls,
+      g.errors,
+      g.prompt_tokens,
+      g.completion_tokens,
+      g.total_tokens,
+      g.latency_sum,
+      g.latency_count,
+      histogramArrays(g.latency_hist),
+      g.last_reset_at === null ? null : seconds(g.last_reset_at),
+    ])}\n`;
+  }
+  return text;
+}
+
+function compactErrors(rows: readonly StoredCall[]): string {
+  let text = '';
+  for (const r of rows) {
+    if (r.category === 'ok') continue;
+    const line = ERROR_COLUMNS.map((c) =>
+      c === 'ts' ? seconds(r.ts) : c === 'reset_at' ? (r.reset_at === null ? null : seconds(r.reset_at)) : r[c],
+    );
+    text += `${JSON.stringify(line)}\n`;
+  }
+  return text;
+}
+
+/**
+ * The v2 write path (the default): failed calls as rows into errors_v2, then the block's 1m rollup
+ * rows into calls_1m_v2, each insert under its own token derived from the block's. A retry after a
+ * crash between the two inserts re-sends both: ClickHouse drops the one that had landed.
+ */
+export function clickhouseInserter(client: ClickHouseClient, database: string): CallInserter {
+  // Through insertBlock, the one insert path: each insert states its token, a fresh one when the block
+  // has none (then nothing is deduplicated: two requests may well aggregate to identical rollup blocks).
+  const send = (table: string, columns: readonly string[], body: string, rows: number, token: string | undefined) =>
+    insertBlock(client, {
+      table: `${database}.${table}`,
+      columns,
+      format: 'JSONCompactEachRow',
+      body,
+      rows,
+      token: token ?? 'fresh',
+      settings: { date_time_input_format: 'basic' },
+    });
+  return {
+    async insertCalls(rows, token) {
+      if (rows.length === 0) return;
+      const errors = compactErrors(rows);
+      if (errors) await send('errors_v2', ERROR_COLUMNS, errors, rows.length, token && `${token}/errors`);
+      const rollup = rollupRows(rows);
+      await send('calls_1m_v2', ROLLUP_COLUMNS, compactRollup(rollup), rollup.length, token && `${token}/1m`);
     },
   };
 }

@@ -4,6 +4,7 @@
 import type { WordingCount } from '../core/drift.js';
 import type { IncidentMinute, ProviderMinute } from '../core/incidents.js';
 import type { WasteInput } from '../core/retry-waste.js';
+import { TABLES } from './tables.js';
 
 /** Narrow read interface (the API's Querier has this shape). */
 export interface RowQuerier {
@@ -63,7 +64,7 @@ export async function queryWasteInputs(
   const raw = await db.rows<Omit<WasteInput, 'ts' | 'reset_at'> & { ts_ms: number; reset_ms: number | null }>(
     `SELECT toUnixTimestamp64Milli(ts) AS ts_ms, key_fp AS key, tenant, model, provider, code, category,
             toUnixTimestamp64Milli(reset_at) AS reset_ms, latency_ms
-     FROM ${database}.errors_v1
+     FROM ${database}.${TABLES.errors}
      WHERE ${where}
      ORDER BY key_fp, ts
      LIMIT {limit:UInt32}`,
@@ -79,9 +80,9 @@ export async function queryWasteInputs(
   // `start --demo` traffic: 424 key-minutes instead of 28,089; the 24h query from 850 to 230 ms (measured).
   const ok = await db.rows<{ key: string; minute: number }>(
     `SELECT DISTINCT key_fp AS key, toUInt64(toUnixTimestamp(bucket)) * 1000 AS minute
-     FROM ${database}.calls_1m_v1
+     FROM ${database}.${TABLES.calls1m}
      WHERE bucket >= {from_min:DateTime} AND bucket < {to_min:DateTime} AND category = 'ok'
-       AND (key_fp, bucket) IN (SELECT DISTINCT key_fp, toStartOfMinute(ts) FROM ${database}.errors_v1 WHERE ${where})`,
+       AND (key_fp, bucket) IN (SELECT DISTINCT key_fp, toStartOfMinute(ts) FROM ${database}.${TABLES.errors} WHERE ${where})`,
     { ...params, from_min: Math.floor(sec(q.from) / 60) * 60, to_min: Math.ceil(sec(q.to)) },
   );
   for (const r of ok) {
@@ -134,7 +135,7 @@ export async function queryIncidentInputs(
     `SELECT toString(provider) AS p, ${group} AS g, toString(argMax(category, errors)) AS cat,
             toUInt64(toUnixTimestamp(bucket)) * 1000 AS minute, sum(errors) AS n,
             groupUniqArray(1000)(key_fp) AS ks, groupUniqArray(1000)(toString(tenant)) AS tn
-     FROM ${database}.calls_1m_v1
+     FROM ${database}.${TABLES.calls1m}
      WHERE bucket >= {from:DateTime} AND bucket < {to:DateTime} AND errors > 0
        ${match.length ? `AND (${match.join(' OR ')})` : ''} ${f.sql}
      GROUP BY p, g, bucket
@@ -161,7 +162,7 @@ export async function queryIncidentInputs(
   const pf = labelSql(q.filters, ['provider', 'model']);
   const totals = await db.rows<{ p: string; minute: number; n: number }>(
     `SELECT toString(provider) AS p, toUInt64(toUnixTimestamp(bucket)) * 1000 AS minute, sum(calls) AS n
-     FROM ${database}.calls_1m_v1
+     FROM ${database}.${TABLES.calls1m}
      WHERE bucket >= {from:DateTime} AND bucket < {to:DateTime} ${pf.sql}
      GROUP BY p, bucket`,
     { ...pf.params, ...range },
@@ -198,7 +199,7 @@ export async function queryWordings(
             replaceRegexpAll(message, {blank:String}, '#') AS wording,
             any(message) AS sample, count() AS calls, countIf(reset_at IS NULL) AS no_reset,
             toUnixTimestamp64Milli(min(ts)) AS first_seen, toUnixTimestamp64Milli(max(ts)) AS last_seen
-     FROM ${database}.errors_v1
+     FROM ${database}.${TABLES.errors}
      WHERE ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)} AND known AND message != ''
        ${q.codes ? 'AND code IN {codes:Array(String)}' : ''} ${f.sql}
      GROUP BY p, c, wording

@@ -3,6 +3,8 @@
 // the recent count against its baseline. All from the 1m rollup, so every API replica reads the same
 // numbers. Values are typed parameters; the database name is the validated configured one.
 
+import { TABLES } from './tables.js';
+
 /** Narrow read interface (the API's clickhouseQuerier satisfies it). */
 export interface RowReader {
   rows<T>(sql: string, params: Record<string, unknown>): Promise<T[]>;
@@ -34,7 +36,7 @@ export async function queryWindowErrors(
   const r = minuteRange(q.fromMs, q.toMs);
   const grouped = `
     SELECT provider, model, category, code, sum(errors) AS n
-    FROM ${database}.calls_1m_v1
+    FROM ${database}.${TABLES.calls1m}
     WHERE bucket >= {from:DateTime} AND bucket <= {to:DateTime} AND errors > 0
     GROUP BY provider, model, category, code`;
   // The alias n: naming the sum `errors` would shadow the column in WHERE.
@@ -68,7 +70,7 @@ export async function queryWindowErrorKeys(
 ): Promise<WindowKeysRow[]> {
   return db.rows<WindowKeysRow>(
     `SELECT provider, category, code, uniqExact(key_fp) AS keys
-     FROM ${database}.calls_1m_v1
+     FROM ${database}.${TABLES.calls1m}
      WHERE bucket >= {from:DateTime} AND bucket <= {to:DateTime} AND errors > 0
      GROUP BY provider, category, code
      ORDER BY keys DESC, provider, category, code
@@ -100,7 +102,7 @@ export async function queryKeyCodeCounts(
     `SELECT key_fp AS key, code,
             sumIf(errors, bucket >= {r_start:DateTime}) AS recent,
             sumIf(errors, bucket < {r_start:DateTime}) AS baseline_count
-     FROM ${database}.calls_1m_v1
+     FROM ${database}.${TABLES.calls1m}
      WHERE bucket >= {b_start:DateTime} AND bucket <= {to:DateTime} AND errors > 0
        AND code IN {codes:Array(String)} AND key_fp != ''
      GROUP BY key_fp, code

@@ -8,9 +8,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Config } from '../config.js';
+import { distributedStatements, renderForCluster } from './cluster.js';
 import { eachRow, insertBlock } from './insert.js';
+import { TABLES } from './tables.js';
 
-export type MigrateConfig = Pick<Config, 'CLICKHOUSE_DATABASE' | 'RAW_TTL_DAYS'>;
+export type MigrateConfig = Pick<Config, 'CLICKHOUSE_DATABASE' | 'RAW_TTL_DAYS'> &
+  Partial<Pick<Config, 'CLICKHOUSE_CLUSTER'>>;
 
 export interface MigrationFile {
   version: number;
@@ -114,6 +117,20 @@ function chMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+export function schemaMigrationsDdl(db: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations
+            (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+            ENGINE = MergeTree ORDER BY version`;
+}
+
+/** Every statement of a migration file as `migrate` sends it (rendered for CLICKHOUSE_CLUSTER when set). */
+export function renderStatements(sql: string, cfg: MigrateConfig): string[] {
+  const statements = splitStatements(substitute(sql, cfg));
+  return cfg.CLICKHOUSE_CLUSTER
+    ? statements.map((s) => renderForCluster(s, cfg.CLICKHOUSE_CLUSTER as string))
+    : statements;
+}
+
 /** Applies the pending migrations of `dir` (default: the package's migrations/), then RAW_TTL_DAYS. */
 export async function migrate(
   client: ClickHouseClient,
@@ -122,12 +139,11 @@ export async function migrate(
 ): Promise<MigrateResult> {
   const db = cfg.CLICKHOUSE_DATABASE;
   const files = await readMigrations(dir);
-  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
-  await client.command({
-    query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations
-            (version UInt32, name String, checksum String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
-            ENGINE = MergeTree ORDER BY version`,
-  });
+  const onCluster = cfg.CLICKHOUSE_CLUSTER
+    ? (s: string) => renderForCluster(s, cfg.CLICKHOUSE_CLUSTER as string)
+    : (s: string) => s;
+  await client.command({ query: onCluster(`CREATE DATABASE IF NOT EXISTS ${db}`) });
+  await client.command({ query: onCluster(schemaMigrationsDdl(db)) });
   const rs = await client.query({
     query: `SELECT version, any(name) AS name, groupUniqArray(checksum) AS checksums FROM ${db}.schema_migrations GROUP BY version`,
     format: 'JSONEachRow',
@@ -152,7 +168,7 @@ export async function migrate(
       result.alreadyApplied.push(f.file);
       continue;
     }
-    for (const statement of splitStatements(substitute(f.sql, cfg))) {
+    for (const statement of renderStatements(f.sql, cfg)) {
       try {
         await client.command({ query: statement });
       } catch (err) {
@@ -169,13 +185,27 @@ export async function migrate(
     result.applied.push(f.file);
   }
 
+  if (cfg.CLICKHOUSE_CLUSTER) {
+    for (const statement of distributedStatements(db, cfg.CLICKHOUSE_CLUSTER)) {
+      try {
+        await client.command({ query: statement });
+      } catch (err) {
+        throw new MigrationError(`Distributed tables: ${chMessage(err)}`);
+      }
+    }
+  }
   if (cfg.RAW_TTL_DAYS !== undefined) {
-    try {
-      await client.command({
-        query: `ALTER TABLE ${db}.errors_v1 MODIFY TTL toDateTime(ts) + INTERVAL ${Math.floor(cfg.RAW_TTL_DAYS)} DAY`,
-      });
-    } catch (err) {
-      throw new MigrationError(`RAW_TTL_DAYS=${cfg.RAW_TTL_DAYS}: ${chMessage(err)}`);
+    // The raw table of every storage version still present (v1 stays readable after 0010).
+    for (const table of ['errors_v1', TABLES.errors]) {
+      try {
+        await client.command({
+          query: onCluster(
+            `ALTER TABLE ${db}.${table} MODIFY TTL toDateTime(ts) + INTERVAL ${Math.floor(cfg.RAW_TTL_DAYS)} DAY`,
+          ),
+        });
+      } catch (err) {
+        throw new MigrationError(`RAW_TTL_DAYS=${cfg.RAW_TTL_DAYS}: ${chMessage(err)}`);
+      }
     }
     result.ttlDays = cfg.RAW_TTL_DAYS;
   }

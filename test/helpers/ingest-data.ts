@@ -71,6 +71,9 @@ export interface Expected {
   total: number;
   rows: number;
   poison: number;
+  /** Failed calls, and calls that reported a latency, among the rows. */
+  errors: number;
+  latencies: number;
 }
 
 /** What the classifier makes of messages [from, to): the oracle the counts are checked against. */
@@ -84,7 +87,13 @@ export function expectedFor(from: number, to: number, now: number): Expected {
     });
   }
   const { rows, rejected } = classifyInputs(inputs, { maxBytes: TEST_MAX_BYTES });
-  return { total: to - from, rows: rows.length, poison: rejected.length };
+  return {
+    total: to - from,
+    rows: rows.length,
+    poison: rejected.length,
+    errors: rows.filter((r) => r.category !== 'ok').length,
+    latencies: rows.filter((r) => r.latency_ms !== null).length,
+  };
 }
 
 /** Produces messages [from, to) in sends of `chunk`, keys spreading them over the partitions. */
@@ -119,21 +128,28 @@ export interface Counts {
   errors1m: number;
   errors1h: number;
   errors1d: number;
+  /** Latencies counted in the 1m and 1d rollups' histograms, and their latency_count. */
+  hist1m: number;
+  hist1d: number;
+  latency1m: number;
 }
 
 export async function counts(client: ClickHouseClient, db: string, topic: string): Promise<Counts> {
   return {
-    rows1m: await one(client, `SELECT sum(calls) AS n FROM ${db}.calls_1m_v1`),
-    rows1h: await one(client, `SELECT sum(calls) AS n FROM ${db}.calls_1h_v1`),
-    rows1d: await one(client, `SELECT sum(calls) AS n FROM ${db}.calls_1d_v1`),
-    errorsRaw: await one(client, `SELECT count() AS n FROM ${db}.errors_v1 WHERE kafka_topic = '${topic}'`),
+    rows1m: await one(client, `SELECT sum(calls) AS n FROM ${db}.calls_1m_v2`),
+    rows1h: await one(client, `SELECT sum(calls) AS n FROM ${db}.calls_1h_v2`),
+    rows1d: await one(client, `SELECT sum(calls) AS n FROM ${db}.calls_1d_v2`),
+    errorsRaw: await one(client, `SELECT count() AS n FROM ${db}.errors_v2 WHERE kafka_topic = '${topic}'`),
     errorsDistinct: await one(
       client,
-      `SELECT uniqExact(kafka_partition, kafka_offset) AS n FROM ${db}.errors_v1 WHERE kafka_topic = '${topic}'`,
+      `SELECT uniqExact(kafka_partition, kafka_offset) AS n FROM ${db}.errors_v2 WHERE kafka_topic = '${topic}'`,
     ),
-    errors1m: await one(client, `SELECT sum(errors) AS n FROM ${db}.calls_1m_v1`),
-    errors1h: await one(client, `SELECT sum(errors) AS n FROM ${db}.calls_1h_v1`),
-    errors1d: await one(client, `SELECT sum(errors) AS n FROM ${db}.calls_1d_v1`),
+    errors1m: await one(client, `SELECT sum(errors) AS n FROM ${db}.calls_1m_v2`),
+    errors1h: await one(client, `SELECT sum(errors) AS n FROM ${db}.calls_1h_v2`),
+    errors1d: await one(client, `SELECT sum(errors) AS n FROM ${db}.calls_1d_v2`),
+    hist1m: await one(client, `SELECT sum(arraySum(latency_hist.2)) AS n FROM ${db}.calls_1m_v2`),
+    hist1d: await one(client, `SELECT sum(arraySum(latency_hist.2)) AS n FROM ${db}.calls_1d_v2`),
+    latency1m: await one(client, `SELECT sum(latency_count) AS n FROM ${db}.calls_1m_v2`),
   };
 }
 
@@ -149,4 +165,9 @@ export function expectExact(c: Counts, exp: Expected, deadLetters: number): void
   expect(c.errors1h).toBe(c.errorsRaw);
   expect(c.errors1d).toBe(c.errorsRaw);
   expect(c.errorsRaw).toBeGreaterThan(0);
+  // The pre-aggregated latency histograms count every latency once, in every resolution.
+  expect(c.errorsRaw).toBe(exp.errors);
+  expect(c.latency1m).toBe(exp.latencies);
+  expect(c.hist1m).toBe(c.latency1m);
+  expect(c.hist1d).toBe(c.latency1m);
 }

@@ -11,7 +11,7 @@ import { formatCst } from '../../services/core/demo-traffic.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { processLine } from '../../services/core/index.js';
 import type { CallRecord, Envelope } from '../../services/core/types.js';
-import { clickhouseInserter, type StoredCall } from '../../services/store/calls.js';
+import { type CallInserter, clickhouseInserter, type StoredCall } from '../../services/store/calls.js';
 import { createStoreClient } from '../../services/store/clickhouse.js';
 import { migrate } from '../../services/store/migrate.js';
 
@@ -241,8 +241,9 @@ export async function ingestEnvelopes(
   database: string,
   envelopes: readonly Envelope[],
   blockSize = 50_000,
+  makeInserter: (client: ClickHouseClient, database: string) => CallInserter = clickhouseInserter,
 ): Promise<CallRecord[]> {
-  const inserter = clickhouseInserter(client, database);
+  const inserter = makeInserter(client, database);
   const records: CallRecord[] = [];
   let block: StoredCall[] = [];
   for (const env of envelopes) {

@@ -46,7 +46,7 @@ function call(i: number, ts: number, reset_at: number | null): StoredCall {
 async function stored(): Promise<{ off: number; ts: number; reset: number | null; message: string }[]> {
   const rs = await client.query({
     query: `SELECT kafka_offset AS off, toUnixTimestamp64Milli(ts) AS ts, toUnixTimestamp64Milli(reset_at) AS reset, message
-            FROM ${db}.errors_v1 ORDER BY kafka_offset`,
+            FROM ${db}.errors_v2 ORDER BY kafka_offset`,
     format: 'JSONEachRow',
     clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
   });
@@ -65,7 +65,7 @@ afterAll(async () => {
 
 describe('clickhouseInserter', () => {
   it('stores ts and reset_at to the millisecond, null reset_at as NULL', async () => {
-    // Recent times only: errors_v1's 30-day TTL would drop older rows at the next merge.
+    // Recent times only: errors_v2's 30-day TTL would drop older rows at the next merge.
     const now = Date.now();
     const times: [number, number | null][] = [
       [now - (now % 1000) + 1, null],

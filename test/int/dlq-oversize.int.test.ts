@@ -145,9 +145,9 @@ async function runScenario(dlq: string) {
 }
 
 async function expectGoodsOnce(db: string, n: number) {
-  expect(await one(`SELECT sum(calls) AS n FROM ${db}.calls_1m_v1`)).toBe(n);
-  expect(await one(`SELECT count() AS n FROM ${db}.errors_v1`)).toBe(n);
-  expect(await one(`SELECT uniqExact(request_id) AS n FROM ${db}.errors_v1`)).toBe(n);
+  expect(await one(`SELECT sum(calls) AS n FROM ${db}.calls_1m_v2`)).toBe(n);
+  expect(await one(`SELECT count() AS n FROM ${db}.errors_v2`)).toBe(n);
+  expect(await one(`SELECT uniqExact(request_id) AS n FROM ${db}.errors_v2`)).toBe(n);
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

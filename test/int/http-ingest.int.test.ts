@@ -107,7 +107,7 @@ async function post(body: string | Buffer, headers: Record<string, string> = {})
 
 async function storedIds(ids: readonly string[]): Promise<Map<string, number>> {
   const rs = await store.client.query({
-    query: `SELECT request_id AS id, count() AS n FROM ${store.database}.errors_v1
+    query: `SELECT request_id AS id, count() AS n FROM ${store.database}.errors_v2
             WHERE request_id IN {ids:Array(String)} GROUP BY id`,
     query_params: { ids },
     format: 'JSONEachRow',

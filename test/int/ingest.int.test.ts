@@ -113,7 +113,7 @@ describeKafka('ingest worker (in-process)', () => {
     const sample = [...dead.values()].find((d) => d.value.startsWith('not json'));
     expect(sample?.reason).toMatch(/JSON/i);
     const unknown = await client.query({
-      query: `SELECT sum(calls) AS n FROM ${s.db}.unknown_codes_v1`,
+      query: `SELECT sum(calls) AS n FROM ${s.db}.unknown_codes_v2`,
       format: 'JSONEachRow',
     });
     expect(Number((await unknown.json<{ n: string }>())[0]?.n)).toBeGreaterThan(0);

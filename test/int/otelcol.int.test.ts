@@ -270,7 +270,7 @@ describe('docs/shipping.md Collector recipes', () => {
         const rs = await client.query({
           query: `SELECT provider, model, key_fp, tenant, http_status, category, code, request_id, latency_ms,
                          toUnixTimestamp64Milli(ts) AS ts, if(reset_at IS NULL, NULL, toUnixTimestamp64Milli(reset_at)) AS reset_at
-                  FROM otelcol.errors_v1 ORDER BY ts`,
+                  FROM otelcol.errors_v2 ORDER BY ts`,
           format: 'JSONEachRow',
         });
         const stored = await rs.json<Record<string, unknown>>();
@@ -289,7 +289,7 @@ describe('docs/shipping.md Collector recipes', () => {
         });
         expect(stored).toEqual(expected.filter((r) => r.category !== 'ok').map((r) => pickFields({ ...r })));
         const calls = await client.query({
-          query: 'SELECT sum(calls) AS n, sum(prompt_tokens) AS p FROM otelcol.calls_1m_v1',
+          query: 'SELECT sum(calls) AS n, sum(prompt_tokens) AS p FROM otelcol.calls_1m_v2',
           format: 'JSONEachRow',
         });
         const [c] = await calls.json<{ n: number; p: number }>();
@@ -367,7 +367,7 @@ describe('docs/shipping.md Collector recipes', () => {
           'errorscope stored the forwarded calls',
           async () => {
             const rs = await client.query({
-              query: `SELECT sum(calls) AS n FROM ${database}.calls_1m_v1`,
+              query: `SELECT sum(calls) AS n FROM ${database}.calls_1m_v2`,
               format: 'JSONEachRow',
             });
             return Number((await rs.json<{ n: number }>())[0]?.n ?? 0) >= planted.length;
@@ -382,7 +382,7 @@ describe('docs/shipping.md Collector recipes', () => {
       }
       const rs = await client.query({
         query: `SELECT request_id, code, category, key_fp, tenant, toUnixTimestamp64Milli(ts) AS ts
-                FROM ${database}.errors_v1 ORDER BY ts`,
+                FROM ${database}.errors_v2 ORDER BY ts`,
         format: 'JSONEachRow',
       });
       expect(await rs.json()).toEqual(
@@ -398,7 +398,7 @@ describe('docs/shipping.md Collector recipes', () => {
           })),
       );
       const total = await client.query({
-        query: `SELECT sum(calls) AS n FROM ${database}.calls_1m_v1`,
+        query: `SELECT sum(calls) AS n FROM ${database}.calls_1m_v2`,
         format: 'JSONEachRow',
       });
       // Sent once: a retry of the Collector (same body) would be stored once anyway.

@@ -108,7 +108,7 @@ const post = async (path: string, body: Uint8Array | string, headers: Record<str
 async function stored(requestIdPrefix: string) {
   const rs = await store.client.query({
     query: `SELECT request_id, provider, model, code, category, key_fp, tenant, http_status, toUnixTimestamp64Milli(ts) AS ts
-            FROM ${store.database}.errors_v1 WHERE startsWith(request_id, {p:String}) ORDER BY ts`,
+            FROM ${store.database}.errors_v2 WHERE startsWith(request_id, {p:String}) ORDER BY ts`,
     query_params: { p: requestIdPrefix },
     format: 'JSONEachRow',
   });
@@ -117,7 +117,7 @@ async function stored(requestIdPrefix: string) {
 
 async function callCount(): Promise<number> {
   const rs = await store.client.query({
-    query: `SELECT sum(calls) AS n FROM ${store.database}.calls_1m_v1`,
+    query: `SELECT sum(calls) AS n FROM ${store.database}.calls_1m_v2`,
     format: 'JSONEachRow',
   });
   return Number((await rs.json<{ n: number }>())[0]?.n ?? 0);

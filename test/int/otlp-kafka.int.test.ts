@@ -105,7 +105,7 @@ describeKafka('errorscope ingest --format otlp_*', () => {
       client = await createStoreClient(parseConfig({ CHDB_PATH: dataDir.path, CLICKHOUSE_DATABASE: db }));
       const rs = await client.query({
         query: `SELECT request_id, code, category, key_fp, kafka_offset, toUnixTimestamp64Milli(ts) AS ts
-                FROM ${db}.errors_v1 ORDER BY ts`,
+                FROM ${db}.errors_v2 ORDER BY ts`,
         format: 'JSONEachRow',
       });
       expect(await rs.json()).toEqual([
@@ -127,7 +127,7 @@ describeKafka('errorscope ingest --format otlp_*', () => {
         },
       ]);
       const total = await client.query({
-        query: `SELECT sum(calls) AS n FROM ${db}.calls_1m_v1`,
+        query: `SELECT sum(calls) AS n FROM ${db}.calls_1m_v2`,
         format: 'JSONEachRow',
       });
       expect(Number((await total.json<{ n: number }>())[0]!.n)).toBe(3);

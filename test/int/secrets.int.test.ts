@@ -261,7 +261,7 @@ describeKafka('raw API keys are never stored nor answered', () => {
     const one = async (q: string) =>
       Number((await (await client.query({ query: q, format: 'JSONEachRow' })).json<{ n: string }>())[0]?.n ?? 0);
     const goodPerTransport = viaHttp.lines.length - refusedHttp;
-    expect(await one(`SELECT count() AS n FROM ${db}.errors_v1`)).toBe(2 * goodPerTransport);
+    expect(await one(`SELECT count() AS n FROM ${db}.errors_v2`)).toBe(2 * goodPerTransport);
     expect(await one(`SELECT count() AS n FROM ${db}.dead_letters_v1`)).toBe(refusedHttp);
     // Every API answer over the data: samples, series, top by every dimension, values of every
     // dimension, surges, quota walls, unknown codes.
@@ -310,7 +310,7 @@ describeKafka('raw API keys are never stored nor answered', () => {
 
     // Everything on disk, flushed: parts, marks, primary indexes, system logs.
     await client.command({ query: 'SYSTEM FLUSH LOGS' }).catch(() => {});
-    for (const t of ['errors_v1', 'dead_letters_v1', 'unknown_codes_v1']) {
+    for (const t of ['errors_v2', 'dead_letters_v1', 'unknown_codes_v2']) {
       await client.command({ query: `OPTIMIZE TABLE ${db}.${t} FINAL` }).catch(() => {});
     }
     const onDisk = files(dataDir.path);
@@ -321,7 +321,7 @@ describeKafka('raw API keys are never stored nor answered', () => {
     for (const d of dead) for (const label of leaks(d, planted)) found.push(`${label} on the dead-letter topic`);
     expect(found).toEqual([]);
 
-    expect(await one(`SELECT countIf(position(message, 'fp_') > 0) AS n FROM ${db}.errors_v1`)).toBeGreaterThanOrEqual(
+    expect(await one(`SELECT countIf(position(message, 'fp_') > 0) AS n FROM ${db}.errors_v2`)).toBeGreaterThanOrEqual(
       2 * goodPerTransport - 2,
     );
     // Scrubbed, not dropped: the refused lines keep the rest of the line for diagnosis.
@@ -329,7 +329,7 @@ describeKafka('raw API keys are never stored nor answered', () => {
     // A key named in a header identifies the call like api_key would.
     expect(
       await one(
-        `SELECT count() AS n FROM ${db}.errors_v1 WHERE key_fp = '${fingerprintKey(viaKafka.planted[1]!.key)}'`,
+        `SELECT count() AS n FROM ${db}.errors_v2 WHERE key_fp = '${fingerprintKey(viaKafka.planted[1]!.key)}'`,
       ),
     ).toBe(1);
 

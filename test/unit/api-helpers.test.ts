@@ -41,8 +41,12 @@ describe('lists, dimensions, filters', () => {
 
   test('filter values only travel as typed parameters', () => {
     const filters = parseFilters({ key: "fp_1,x' OR 1=1 --", http_status: '429, 500', model: 'All', code: '' });
-    const f = filterSql(filters);
+    const f = filterSql(filters, 'f', 't');
+    // Qualified by the table alias where a SELECT alias of the same name would shadow the column.
     expect(f.sql).toBe('AND t.key_fp IN {f_key:Array(String)} AND t.http_status IN {f_http_status:Array(UInt16)}');
+    expect(filterSql(filters).sql).toBe(
+      'AND key_fp IN {f_key:Array(String)} AND http_status IN {f_http_status:Array(UInt16)}',
+    );
     expect(f.params).toEqual({ f_key: ['fp_1', "x' OR 1=1 --"], f_http_status: [429, 500] });
     expect(() => parseFilters({ http_status: '4xx' })).toThrow(/http_status: '4xx'/);
     expect(parseFilters({ provider: 'a', model: 'b' }, ['model']).map((x) => x.dimension)).toEqual(['provider']);

@@ -1,0 +1,197 @@
+// Storage v2 against v1 on the same calls (test/helpers/seed.ts through processLine): the v1 path
+// (calls_in_v1 fanned out by views) and the v2 path (aggregated in JavaScript, errors_v2 + calls_1m_v2
+// cascading to 1h and 1d) must store the same counts, exactly, at every resolution; v2's latency
+// quantiles must be within the histogram's bound of the exact ones computed from the planted calls;
+// and migration 0010 must carry a v1 store's rows over.
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+import {
+  addLatency,
+  exactQuantile,
+  type Histogram,
+  histogramArrays,
+  histogramQuantile,
+  RELATIVE_ERROR,
+} from '../../services/core/latency-histogram.js';
+import type { CallRecord } from '../../services/core/types.js';
+import { clickhouseInserter, clickhouseInserterV1 } from '../../services/store/calls.js';
+import { defaultMigrationsDir, migrate } from '../../services/store/migrate.js';
+import { clickhouseQuerier, queryTop } from '../../services/store/queries.js';
+import { generateEnvelopes, ingestEnvelopes, openTestStore, type TestStore } from '../helpers/seed.js';
+
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+const NOW = Math.floor(Date.now() / MIN) * MIN + 30_000;
+
+let store: TestStore;
+let records: CallRecord[];
+
+async function rows(query: string): Promise<Record<string, unknown>[]> {
+  const rs = await store.client.query({
+    query,
+    format: 'JSONEachRow',
+    clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+  });
+  return rs.json();
+}
+
+const DIMS = 'bucket, provider, model, key_fp, tenant, category, code, http_status';
+const rollupSql = (table: string) => `
+  SELECT ${DIMS}, sum(calls) AS calls, sum(errors) AS errors, sum(prompt_tokens) AS pt,
+         sum(completion_tokens) AS ct, sum(total_tokens) AS tt, sum(latency_sum) AS ls,
+         sum(latency_count) AS lc, max(last_reset_at) AS reset
+  FROM ${store.database}.${table} GROUP BY ${DIMS} ORDER BY ${DIMS}`;
+const errorsSql = (table: string) => `
+  SELECT request_id, ts, provider, model, key_fp, tenant, category, code, http_status, known, reset_at, message, latency_ms
+  FROM ${store.database}.${table} ORDER BY ts, request_id`;
+const unknownSql = (table: string) => `
+  SELECT provider, code, min(first_seen) AS f, max(last_seen) AS l, sum(calls) AS n
+  FROM ${store.database}.${table} GROUP BY provider, code ORDER BY provider, code`;
+
+beforeAll(async () => {
+  store = await openTestStore('storage_v2_it');
+  const { envelopes } = generateEnvelopes({
+    startMs: NOW - 26 * HOUR,
+    endMs: NOW,
+    keys: 8,
+    surge: { keys: [0, 2], startMs: NOW - 20 * MIN, perMinute: 3, resetMs: NOW + 5 * 24 * HOUR },
+    walls: [{ key: 4, code: '1308', startMs: NOW - 90 * MIN, resetMs: NOW + 3 * HOUR }],
+    unknown: [{ code: '1399', atMs: NOW - 2 * HOUR, count: 3 }],
+  });
+  // The same calls through both paths, in blocks that straddle minutes, hours and days.
+  records = await ingestEnvelopes(store.client, store.database, envelopes, 7_001, clickhouseInserterV1);
+  await ingestEnvelopes(store.client, store.database, envelopes, 7_001, clickhouseInserter);
+}, 300_000);
+
+afterAll(async () => {
+  await store?.close();
+});
+
+describe('v2 answers the same as v1', () => {
+  test.each([
+    ['calls_1m_v1', 'calls_1m_v2'],
+    ['calls_1h_v1', 'calls_1h_v2'],
+    ['calls_1d_v1', 'calls_1d_v2'],
+  ])('%s and %s hold the same counts per bucket and dimension set', async (v1, v2) => {
+    const a = await rows(rollupSql(v1));
+    const b = await rows(rollupSql(v2));
+    expect(a.length).toBeGreaterThan(0);
+    expect(b).toEqual(a);
+    // And both are the planted calls.
+    expect(b.reduce((s, r) => s + Number(r.calls), 0)).toBe(records.length);
+  });
+
+  test('errors_v2 holds exactly the failed calls errors_v1 holds', async () => {
+    const a = await rows(errorsSql('errors_v1'));
+    expect(a.length).toBe(records.filter((r) => r.category !== 'ok').length);
+    expect(await rows(errorsSql('errors_v2'))).toEqual(a);
+  });
+
+  test('unknown codes agree', async () => {
+    const a = await rows(unknownSql('unknown_codes_v1'));
+    expect(a.some((r) => r.code === '1399')).toBe(true);
+    expect(await rows(unknownSql('unknown_codes_v2'))).toEqual(a);
+  });
+
+  test('latency quantiles (top by provider, 1h rollup) are within 5% of the exact ones, and equal the JS read-back', async () => {
+    const start = NOW - 26 * HOUR;
+    const top = await queryTop(clickhouseQuerier(store.client), store.database, {
+      resolution: '1h',
+      start: Math.floor(start / HOUR) * HOUR,
+      to: NOW + HOUR,
+      by: ['provider'],
+      filters: [],
+      limit: 100,
+      latency: true,
+    });
+    expect(top.length).toBeGreaterThan(1);
+    for (const row of top) {
+      const xs = records
+        .filter((r) => r.provider === row.provider && r.latency_ms !== null)
+        .map((r) => r.latency_ms as number)
+        .sort((x, y) => x - y);
+      const h: Histogram = new Map();
+      for (const x of xs) addLatency(h, x);
+      const [b, c] = histogramArrays(h);
+      for (const [col, q] of [
+        ['latency_p50', 0.5],
+        ['latency_p90', 0.9],
+        ['latency_p99', 0.99],
+      ] as const) {
+        const exact = exactQuantile(xs, q) as number;
+        const got = row[col] as number;
+        expect(Math.abs(got - exact) / exact, `${row.provider} ${col}: ${got} vs exact ${exact}`).toBeLessThanOrEqual(
+          RELATIVE_ERROR + 0.001,
+        );
+        expect(got).toBeCloseTo(histogramQuantile(b, c, q) as number, 1);
+      }
+    }
+  });
+});
+
+describe('fleet rollups (0011)', () => {
+  const FLEET = 'bucket, provider, model, category, code, http_status';
+  const fleetSql = (table: string) => `
+    SELECT ${FLEET}, sum(calls) AS calls, sum(errors) AS errors, sum(total_tokens) AS tt,
+           sum(latency_sum) AS ls, sum(latency_count) AS lc, sumMap(latency_hist) AS h, max(last_reset_at) AS reset
+    FROM ${store.database}.${table} GROUP BY ${FLEET} ORDER BY ${FLEET}`;
+  test.each([
+    ['calls_1m_v2', 'calls_fleet_1m_v2'],
+    ['calls_1h_v2', 'calls_fleet_1h_v2'],
+    ['calls_1d_v2', 'calls_fleet_1d_v2'],
+  ])('%s summed over keys and tenants equals %s', async (keyed, fleet) => {
+    const a = await rows(fleetSql(keyed));
+    expect(a.length).toBeGreaterThan(0);
+    expect(await rows(fleetSql(fleet))).toEqual(a);
+  });
+});
+
+describe('migration 0010 carries a v1 store over', () => {
+  test('counts of every v1 table land in v2; quantiles of carried rows are null', async () => {
+    const v1Dir = mkdtempSync(join(tmpdir(), 'errorscope-mig-v1-'));
+    const db = 'storage_v2_carry';
+    try {
+      for (const f of readdirSync(defaultMigrationsDir()).filter((f) => f < '0010')) {
+        cpSync(join(defaultMigrationsDir(), f), join(v1Dir, f));
+      }
+      await migrate(store.client, { CLICKHOUSE_DATABASE: db, RAW_TTL_DAYS: undefined }, v1Dir);
+      const { envelopes } = generateEnvelopes({
+        startMs: NOW - 3 * HOUR,
+        endMs: NOW,
+        keys: 4,
+        unknown: [{ code: '1398', atMs: NOW - HOUR, count: 2 }],
+      });
+      const carried = await ingestEnvelopes(store.client, db, envelopes, 5_000, clickhouseInserterV1);
+      const res = await migrate(store.client, { CLICKHOUSE_DATABASE: db, RAW_TTL_DAYS: undefined });
+      expect(res.applied).toContain('0010_storage_v2.sql');
+      expect(res.applied).toContain('0011_fleet_rollups_v2.sql');
+      const one = async (q: string) => Number((await rows(q))[0]?.n);
+      for (const r of ['1m', '1h', '1d']) {
+        expect(await one(`SELECT sum(calls) AS n FROM ${db}.calls_${r}_v2`)).toBe(carried.length);
+        expect(await one(`SELECT sum(errors) AS n FROM ${db}.calls_${r}_v2`)).toBe(
+          carried.filter((c) => c.category !== 'ok').length,
+        );
+        expect(await one(`SELECT sum(latency_count) AS n FROM ${db}.calls_${r}_v2`)).toBe(
+          carried.filter((c) => c.latency_ms !== null).length,
+        );
+      }
+      expect(await one(`SELECT count() AS n FROM ${db}.errors_v2`)).toBe(
+        carried.filter((c) => c.category !== 'ok').length,
+      );
+      expect(await one(`SELECT sum(calls) AS n FROM ${db}.unknown_codes_v2 WHERE code = '1398'`)).toBe(2);
+      expect(await one(`SELECT sum(arraySum(latency_hist.2)) AS n FROM ${db}.calls_1m_v2`)).toBe(0);
+      // New calls after the migration go through the v2 path and add up with the carried rows,
+      // without the cascade counting the carried 1m rows a second time.
+      const more = await ingestEnvelopes(store.client, db, envelopes.slice(0, 100), 5_000, clickhouseInserter);
+      for (const r of ['1m', '1h', '1d']) {
+        expect(await one(`SELECT sum(calls) AS n FROM ${db}.calls_${r}_v2`)).toBe(carried.length + more.length);
+        expect(await one(`SELECT sum(calls) AS n FROM ${db}.calls_fleet_${r}_v2`)).toBe(carried.length + more.length);
+      }
+    } finally {
+      rmSync(v1Dir, { recursive: true, force: true });
+    }
+  });
+});
