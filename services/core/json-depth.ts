@@ -11,6 +11,9 @@ export const MAX_JSON_DEPTH = 64;
 export function jsonDeeperThan(text: string, max: number = MAX_JSON_DEPTH): boolean {
   // A text shorter than 2*max characters cannot open max+1 brackets and close them.
   if (text.length <= 2 * max) return false;
+  // Fewer than max+1 opening brackets in all cannot nest deeper: counted by the native indexOf, so a
+  // normal line (a handful of brackets) costs a fraction of the character loop below.
+  if (count(text, '{', max) + count(text, '[', max) <= max) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -25,4 +28,11 @@ export function jsonDeeperThan(text: string, max: number = MAX_JSON_DEPTH): bool
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
   return false;
+}
+
+/** Occurrences of `ch` in `text`, counting stops past `limit`. */
+function count(text: string, ch: string, limit: number): number {
+  let n = 0;
+  for (let i = text.indexOf(ch); i >= 0 && n <= limit; i = text.indexOf(ch, i + 1)) n++;
+  return n;
 }
