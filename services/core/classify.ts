@@ -342,7 +342,10 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
   }
   // The period decides quota vs rate_limit, whatever the provider calls it; without one, a bare "quota"
   // word does not turn a throttle (429, a rate-limit code) into a wall.
-  if ((category === 'quota' || category === 'rate_limit') && text !== '') {
+  // A documented business code from its own provider's table already says which (1302 concurrency, 1310
+  // a weekly/monthly wall): only codes that name a family, guesses and bare statuses are read for it.
+  const tableSays = business !== null && selected !== null && !guessed && selected.match === null;
+  if ((category === 'quota' || category === 'rate_limit') && text !== '' && !tableSays) {
     const byPeriod = periodOf(prose());
     if (byPeriod === null && category === 'quota' && throttleSays(selected, httpStatus) && stated() === 'quota') {
       category = 'rate_limit';

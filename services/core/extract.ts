@@ -161,6 +161,50 @@ export function isGenericCode(code: string): boolean {
   return GENERIC_CODES.has(code.toLowerCase());
 }
 
+/** Members that only some bodies have: their presence sends object() through the longer path. */
+const RARE_KEYS = new Set([
+  'request_id',
+  'requestId',
+  'RequestId',
+  'tid',
+  'trace_id',
+  'statusCode',
+  'status_code',
+  'httpStatusCode',
+  'http_status',
+  'httpStatus',
+  'http_code',
+  'param',
+  'cause',
+  'response',
+  '$response',
+  'data',
+  'success',
+  'ok',
+  'retry_after',
+  'retryAfter',
+  'estimated_time',
+  'choices',
+  'candidates',
+  'promptFeedback',
+  'prompt_feedback',
+  'content',
+  'usage',
+  'usageMetadata',
+  'object',
+  'stop_reason',
+  'details',
+  '@type',
+  'headers',
+  'body',
+  'metadata',
+  'header',
+  'Response',
+  'errors',
+  'base_resp',
+  'detail',
+  'error_description',
+]);
 const NESTED_STATUS_HOLDERS = ['param', 'cause', 'response', '$response', 'data'] as const;
 /** error.type values that new-api/one-api relays write: the body came through a gateway. */
 const RELAY_TYPES = new Set(['new_api_error', 'one_api_error', 'upstream_error', 'shell_api_error']);
@@ -299,32 +343,19 @@ class Reader {
     const l = this.layer();
     const topType = str(o.type);
     if (topType !== null) this.info.topType ??= topType === 'error' || topType.endsWith('.failed') ? topType : null;
-    this.info.requestId ??= str(o.request_id) ?? str(o.requestId) ?? str(o.RequestId) ?? str(o.tid) ?? str(o.trace_id);
-    // HTTP status fields of SDK error objects and relays.
-    this.hint(o.statusCode ?? o.status_code ?? o.httpStatusCode ?? o.http_status ?? o.httpStatus ?? o.http_code);
     if (typeof o.status === 'number') this.hint(o.status);
-    // SDK error objects keep the response's status one level down (`param`, `cause`, `response`).
-    for (const k of NESTED_STATUS_HOLDERS) {
-      const h = o[k];
-      if (isObject(h)) this.hint(h.statusCode ?? h.status_code ?? h.httpStatusCode ?? h.status);
+    // Most error objects carry only code/type/message/error/status: one pass over the keys says whether
+    // any of the rarer members this reader knows about is there at all.
+    let rare = false;
+    for (const k in o) {
+      if (RARE_KEYS.has(k)) {
+        rare = true;
+        break;
+      }
     }
-    if (o.success === false || o.ok === false) this.info.failed = true;
-    // Seconds to wait, written in the body (`retry_after`, Hugging Face's `estimated_time`).
-    const wait = o.retry_after ?? o.retryAfter ?? o.estimated_time;
-    if (typeof wait === 'number' && Number.isFinite(wait) && wait >= 0)
-      this.info.retryDelayMs ??= Math.round(wait * 1000);
-    this.successShape(o);
-    this.details(o.details, l);
-    if (typeof o['@type'] === 'string' && typeof o.reason === 'string' && STATUS_WORD.test(o.reason))
-      l.reason = o.reason;
-    // AWS event-stream and REST errors name their type in a header (`:exception-type`, `x-amzn-ErrorType`).
-    const headers = o.headers;
-    if (isObject(headers)) {
-      const t = str(headers[':exception-type']) ?? str(headers['x-amzn-ErrorType']) ?? str(headers['x-amzn-errortype']);
-      if (t !== null) l.type = t.split(':')[0]!;
-    }
-
+    if (rare) this.rareMembers(o, l);
     const err = o.error ?? o.Error ?? o.err;
+
     // Read this layer's own fields (a relay's code beside its nested error; the error object itself).
     readFields(this, o, l, err !== undefined && err !== null);
     const m =
@@ -349,55 +380,88 @@ class Reader {
       this.value(err, depth + 1);
       return;
     }
-    // Envelopes that keep the error somewhere else.
+    if (rare && this.elsewhere(o, m, depth)) return;
+    if (typeof m === 'string') setMessage(this, l, m, depth);
+    else if (isObject(m) || Array.isArray(m)) this.value(m, depth + 1);
+    if (!rare) return;
+    const detail = o.detail ?? o.error_description ?? (typeof o.details === 'string' ? o.details : undefined);
+    if (l.message === '' && detail !== undefined && detail !== null) {
+      if (typeof detail === 'string') setMessage(this, l, detail, depth);
+      else this.value(detail, depth + 1);
+    }
+  }
+
+  /** Envelopes that keep the error somewhere else; true when one did (and was read). */
+  elsewhere(o: Record<string, unknown>, m: unknown, depth: number): boolean {
     // A logged response `{"status":400,"body":"{...}"}` (or `content`).
     const body = o.body ?? (typeof o.content === 'string' && o.content.includes('{') ? o.content : undefined);
     if ((typeof body === 'string' && body.includes('{')) || isObject(body)) {
       if (typeof m === 'string' && m !== '') this.addContext(m);
       this.value(body, depth + 1);
-      return;
+      return true;
     }
     // OpenRouter keeps the upstream provider's body as text in `metadata.raw`; iFlytek answers in `header`.
     const meta = o.metadata;
     if (isObject(meta) && typeof meta.raw === 'string' && meta.raw.includes('{')) {
       if (typeof m === 'string' && m !== '') this.addContext(m);
       this.value(meta.raw, depth + 1);
-      return;
+      return true;
     }
     const header = o.header;
     if (isObject(header) && header.code !== undefined && header.code !== 0 && header.code !== '0') {
       this.info.failed = true;
       this.value(header, depth + 1);
-      return;
+      return true;
     }
     const resp = o.Response;
     if (isObject(resp)) {
       this.value(resp, depth + 1);
-      return;
+      return true;
     }
     const response = o.response;
     if (isObject(response) && (isObject(response.error) || response.status === 'failed')) {
       this.info.failed = true;
       this.value(response.error ?? response, depth + 1);
-      return;
+      return true;
     }
     if (Array.isArray(o.errors) && o.errors.length > 0 && (o.success === false || o.result === null || !o.data)) {
       this.info.failed = true;
       this.value(o.errors[0], depth + 1);
-      return;
+      return true;
     }
     const baseResp = o.base_resp;
     if (isObject(baseResp) && baseResp.status_code !== 0 && baseResp.status_code !== undefined) {
       this.info.failed = true;
       this.value({ code: baseResp.status_code, message: baseResp.status_msg }, depth + 1);
-      return;
+      return true;
     }
-    if (typeof m === 'string') setMessage(this, l, m, depth);
-    else if (isObject(m) || Array.isArray(m)) this.value(m, depth + 1);
-    const detail = o.detail ?? o.error_description ?? (typeof o.details === 'string' ? o.details : undefined);
-    if (l.message === '' && detail !== undefined && detail !== null) {
-      if (typeof detail === 'string') setMessage(this, l, detail, depth);
-      else this.value(detail, depth + 1);
+    return false;
+  }
+
+  /** Request ids, statuses one level down, retry hints, completion shapes, Google details, AWS headers. */
+  rareMembers(o: Record<string, unknown>, l: Layer): void {
+    this.info.requestId ??= str(o.request_id) ?? str(o.requestId) ?? str(o.RequestId) ?? str(o.tid) ?? str(o.trace_id);
+    // HTTP status fields of SDK error objects and relays.
+    this.hint(o.statusCode ?? o.status_code ?? o.httpStatusCode ?? o.http_status ?? o.httpStatus ?? o.http_code);
+    // SDK error objects keep the response's status one level down (`param`, `cause`, `response`).
+    for (const k of NESTED_STATUS_HOLDERS) {
+      const h = o[k];
+      if (isObject(h)) this.hint(h.statusCode ?? h.status_code ?? h.httpStatusCode ?? h.status);
+    }
+    if (o.success === false || o.ok === false) this.info.failed = true;
+    // Seconds to wait, written in the body (`retry_after`, Hugging Face's `estimated_time`).
+    const wait = o.retry_after ?? o.retryAfter ?? o.estimated_time;
+    if (typeof wait === 'number' && Number.isFinite(wait) && wait >= 0)
+      this.info.retryDelayMs ??= Math.round(wait * 1000);
+    this.successShape(o);
+    this.details(o.details, l);
+    if (typeof o['@type'] === 'string' && typeof o.reason === 'string' && STATUS_WORD.test(o.reason))
+      l.reason = o.reason;
+    // AWS event-stream and REST errors name their type in a header (`:exception-type`, `x-amzn-ErrorType`).
+    const headers = o.headers;
+    if (isObject(headers)) {
+      const t = str(headers[':exception-type']) ?? str(headers['x-amzn-ErrorType']) ?? str(headers['x-amzn-errortype']);
+      if (t !== null) l.type = t.split(':')[0]!;
     }
   }
 
@@ -562,7 +626,8 @@ function setMessage(r: Reader, l: Layer, message: string, depth = 0): void {
   const m = message;
   // A relay may put the upstream body (JSON) or a whole SDK string in the message: read it as an inner layer.
   const c = m.trimStart().charCodeAt(0);
-  if (depth < MAX_DEPTH && (c === 123 || c === 91 || m.includes('{'))) {
+  // `[{...}]` is a body; `[1310][...]` (a bracket code) is not.
+  if (depth < MAX_DEPTH && (c === 123 || (c === 91 && /^\s*\[\s*[{[]/.test(m)) || m.includes('{'))) {
     const probe = new Reader(undefined);
     probe.text(m, depth + 1);
     if (probe.layers.length > 1) {
