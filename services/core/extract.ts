@@ -9,6 +9,7 @@
 // Layers go from the outside in. The innermost layer that carries a code decides the code (a relay's or
 // SDK's own code is kept only when nothing inside has one); the HTTP status is the outermost one stated.
 import { bracketIn, scanText, statusIn } from './scan.js';
+import { pythonReprToJson } from './text.js';
 
 export interface ErrorInfo {
   /** The provider's code field (business code or code string) as a string. */
@@ -312,6 +313,31 @@ class Reader {
       }
     }
     this.cur = ++this.next;
+    // The Python SDKs' `Error code: 429 - {...}` (the commonest string form): status and body at once.
+    const sdk = SDK_PREFIX.exec(raw);
+    if (sdk !== null && raw.charCodeAt(raw.length - 1) === 125) {
+      const parsed = parseJsonObject(raw.slice(sdk[0].length));
+      if (parsed !== undefined) {
+        this.hint(Number(sdk[1]));
+        if (depth === 0 || this.info.sample === raw) this.info.sample = parsed;
+        this.layer().message = `Error code: ${sdk[1]}`;
+        this.cur = ++this.next;
+        this.value(parsed, depth + 1);
+        return;
+      }
+    }
+    // A text that is a JSON body and nothing else (the common relay and SDK `body` string): parsed as is.
+    const first = raw.charCodeAt(0);
+    if (first === 123 && raw.charCodeAt(raw.length - 1) === 125) {
+      const parsed = parseJsonObject(raw);
+      if (parsed !== undefined) {
+        if (depth === 0 || this.info.sample === raw) this.info.sample = parsed;
+        this.layer();
+        this.cur = ++this.next;
+        this.value(parsed, depth + 1);
+        return;
+      }
+    }
     const l = this.layer();
     const scan = scanText(raw);
     if (scan.status !== null) this.hint(scan.status);
@@ -651,8 +677,9 @@ function setMessage(r: Reader, l: Layer, message: string, depth = 0): void {
     }
   }
   noteRequestId(r, m);
+  // The structure already named the error: no full scan of the message.
   if (hasSpecificCode(l) && (l.code === null || !HTTP_ERROR_STATUS.test(l.code))) {
-    // The structure already named the error: only a bracket (`[1310][text][request id]`) can add to it.
+    // Only a bracket (`[1310][text][request id]`) or a stated status can add to it.
     if (m.includes('[')) {
       const b = bracketIn(m);
       if (b !== null) {
@@ -698,6 +725,21 @@ function sseEvents(raw: string): unknown[] | null {
     }
   }
   return events.length > 1 ? events : null;
+}
+
+const SDK_PREFIX = /^\s*Error code:\s*([1-5]\d\d)\s*(?:,\s*with error text|-)?\s*(?=\{)/;
+
+/** JSON.parse (or a Python dict repr) of a text that should be one object; undefined when it is not. */
+function parseJsonObject(text: string): unknown {
+  let src: string | null = text;
+  if (text.charCodeAt(1) === 39 || (text.includes("'") && !text.startsWith('{"'))) src = pythonReprToJson(text);
+  if (src === null) return undefined;
+  try {
+    const v: unknown = JSON.parse(src);
+    return typeof v === 'object' && v !== null ? v : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A relay's `(request id: ...)` suffix. */
