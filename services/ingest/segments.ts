@@ -8,12 +8,9 @@
 // (ClickHouse drops the block if it had landed); only the messages past the last recorded segment
 // form new segments, each recorded before it is inserted.
 
-/** A recorded segment: messages [first, last] of one partition were (or were about to be) inserted with `token`. */
-export interface SegmentIntent {
-  first: number;
-  last: number;
-  token: string;
-}
+import type { SegmentIntent } from '../store/intents.js';
+
+export type { SegmentIntent };
 
 export interface PlannedSegment extends SegmentIntent {
   /** True when the segment replays a recorded intent (same boundaries, same token). */

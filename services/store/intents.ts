@@ -1,7 +1,13 @@
 // The write-ahead record of Kafka batch segments (ingest_batches_v1), see services/ingest/segments.ts.
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { SegmentIntent } from '../ingest/segments.js';
 import { eachRow, insertBlock } from './insert.js';
+
+/** A recorded segment: messages [first, last] of one partition were (or were about to be) inserted with `token`. */
+export interface SegmentIntent {
+  first: number;
+  last: number;
+  token: string;
+}
 
 export interface PartitionRef {
   groupId: string;
