@@ -8,8 +8,7 @@
 //
 // Layers go from the outside in. The innermost layer that carries a code decides the code (a relay's or
 // SDK's own code is kept only when nothing inside has one); the HTTP status is the outermost one stated.
-import { bracketIn, scanText, statusIn } from './scan.js';
-import { pythonReprToJson } from './text.js';
+import { bracketIn, parseObject, scanText, statusIn } from './scan.js';
 
 export interface ErrorInfo {
   /** The provider's code field (business code or code string) as a string. */
@@ -316,7 +315,7 @@ class Reader {
     // The Python SDKs' `Error code: 429 - {...}` (the commonest string form): status and body at once.
     const sdk = SDK_PREFIX.exec(raw);
     if (sdk !== null && raw.charCodeAt(raw.length - 1) === 125) {
-      const parsed = parseJsonObject(raw.slice(sdk[0].length));
+      const parsed = parseOneObject(raw.slice(sdk[0].length));
       if (parsed !== undefined) {
         this.hint(Number(sdk[1]));
         if (depth === 0 || this.info.sample === raw) this.info.sample = parsed;
@@ -329,7 +328,7 @@ class Reader {
     // A text that is a JSON body and nothing else (the common relay and SDK `body` string): parsed as is.
     const first = raw.charCodeAt(0);
     if (first === 123 && raw.charCodeAt(raw.length - 1) === 125) {
-      const parsed = parseJsonObject(raw);
+      const parsed = parseOneObject(raw);
       if (parsed !== undefined) {
         if (depth === 0 || this.info.sample === raw) this.info.sample = parsed;
         this.layer();
@@ -729,17 +728,10 @@ function sseEvents(raw: string): unknown[] | null {
 
 const SDK_PREFIX = /^\s*Error code:\s*([1-5]\d\d)\s*(?:,\s*with error text|-)?\s*(?=\{)/;
 
-/** JSON.parse (or a Python dict repr) of a text that should be one object; undefined when it is not. */
-function parseJsonObject(text: string): unknown {
-  let src: string | null = text;
-  if (text.charCodeAt(1) === 39 || (text.includes("'") && !text.startsWith('{"'))) src = pythonReprToJson(text);
-  if (src === null) return undefined;
-  try {
-    const v: unknown = JSON.parse(src);
-    return typeof v === 'object' && v !== null ? v : undefined;
-  } catch {
-    return undefined;
-  }
+/** The text as one object (scan.ts's parser: JSON, Python repr, JS literal), or undefined. */
+function parseOneObject(text: string): unknown {
+  const v = parseObject(text);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : undefined;
 }
 
 /** A relay's `(request id: ...)` suffix. */

@@ -347,7 +347,8 @@ function matchEscapedBrace(t: string, start: number): number {
   return -1;
 }
 
-function parseObject(src: string): unknown {
+/** A `{...}` text parsed as JSON, else as a Python dict repr or JS literal (the forms logs print); undefined when none. */
+export function parseObject(src: string): unknown {
   const dq = src.indexOf('"');
   const sq = src.indexOf("'");
   if (sq >= 0 && (dq < 0 || sq < dq)) {
