@@ -20,22 +20,31 @@ export interface Command {
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   start: {
     summary: 'migrate, serve the API, ingest over HTTP (and Kafka when configured); --demo for traffic',
-    load: async () => (await import('./start.js')).command,
+    load: async () => (await import('./commands/start.js')).command,
   },
-  ingest: { summary: 'the Kafka -> ClickHouse worker', load: async () => (await import('./ingest.js')).command },
-  serve: { summary: 'migrate, then serve the query API', load: async () => (await import('./serve.js')).command },
-  migrate: { summary: 'apply the schema migrations', load: async () => (await import('./migrate.js')).command },
+  ingest: {
+    summary: 'the Kafka -> ClickHouse worker',
+    load: async () => (await import('./commands/ingest.js')).command,
+  },
+  serve: {
+    summary: 'migrate, then serve the query API',
+    load: async () => (await import('./commands/serve.js')).command,
+  },
+  migrate: {
+    summary: 'apply the schema migrations',
+    load: async () => (await import('./commands/migrate.js')).command,
+  },
   classify: {
     summary: 'classify NDJSON envelopes from stdin or files',
-    load: async () => (await import('./classify.js')).command,
+    load: async () => (await import('./commands/classify.js')).command,
   },
   ship: {
     summary: 'send NDJSON logs to Kafka or the HTTP endpoint',
-    load: async () => (await import('./ship.js')).command,
+    load: async () => (await import('./commands/ship.js')).command,
   },
   demo: {
     summary: 'generate realistic traffic, live or --backfill',
-    load: async () => (await import('./demo.js')).command,
+    load: async () => (await import('./commands/demo.js')).command,
   },
 };
 

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fileHead, statePath } from '../../services/cli/ship.js';
+import { fileHead, statePath } from '../../services/cli/commands/ship.js';
 import { tempChdbDir } from '../helpers/chdb.js';
 import { createTopic, describeKafka, fresh, kafkaBrokers, testKafka, waitFor } from '../helpers/kafka.js';
 

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
+import { parseServeArgs } from '../../services/cli/commands/serve.js';
 import { main } from '../../services/cli/main.js';
-import { parseServeArgs } from '../../services/cli/serve.js';
 import { ConfigError } from '../../services/config.js';
 
 function io(env: Record<string, string>) {

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { prepareLine, readLines } from '../../services/cli/commands/ship.js';
 import { renderProgress } from '../../services/cli/progress.js';
-import { prepareLine, readLines } from '../../services/cli/ship.js';
 import { fromAccessLog, fromEnvelope } from '../../services/core/gateway-logs.js';
 
 async function collect(chunks: (string | Buffer)[], start = 0) {

@@ -2,15 +2,15 @@
 // endpoint, or straight into the store (`--backfill 7d`) so dashboards have history at once.
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { type Config, ConfigError, parseConfig } from '../config.js';
-import { generateTraffic, planTraffic, type TrafficOptions, type TrafficPlan } from '../core/demo-traffic.js';
-import { type Envelope, processValue } from '../core/index.js';
-import { parseDuration } from '../core/timeparse.js';
-import type { CallInserter, StoredCall } from '../store/calls.js';
-import type { Command, CommandIo } from './main.js';
+import { type Config, ConfigError, parseConfig } from '../../config.js';
+import { generateTraffic, planTraffic, type TrafficOptions, type TrafficPlan } from '../../core/demo-traffic.js';
+import { type Envelope, processValue } from '../../core/index.js';
+import { parseDuration } from '../../core/timeparse.js';
+import type { CallInserter, StoredCall } from '../../store/calls.js';
+import type { Command, CommandIo } from '../main.js';
+import { httpSink, kafkaSink, type ShipSink, SinkUnreachable } from '../ship-sinks.js';
+import { usageError } from '../usage.js';
 import { shippable } from './ship.js';
-import { httpSink, kafkaSink, type ShipSink, SinkUnreachable } from './ship-sinks.js';
-import { usageError } from './usage.js';
 
 const HELP = `usage: errorscope demo [options]
 
@@ -240,7 +240,7 @@ export const command: Command = {
     let target: DemoTarget;
     let closeStore: (() => Promise<void>) | null = null;
     if (to === 'store') {
-      const { openStore } = await import('./store-session.js');
+      const { openStore } = await import('../store-session.js');
       const store = await openStore(config);
       target = storeTarget(store.calls);
       closeStore = store.close;
@@ -261,7 +261,7 @@ export const command: Command = {
     process.once('SIGTERM', onSignal);
     try {
       const { calls, plan } = await runDemo({ traffic, live: !opts.backfillMs, signal: abort.signal }, target);
-      const { fingerprintKey } = await import('../core/index.js');
+      const { fingerprintKey } = await import('../../core/index.js');
       io.stdout.write(
         `${JSON.stringify({
           calls,

@@ -2,10 +2,10 @@
 // Streams with backpressure (async iteration pulls input; writes wait for 'drain'); never stops early.
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { ConfigError, parseConfig } from '../config.js';
-import { analyzeValue, parseLine, toClassification } from '../core/index.js';
-import type { Command, CommandIo } from './main.js';
-import { looksLikeMultiLineJson, ndjsonHint, usageError } from './usage.js';
+import { ConfigError, parseConfig } from '../../config.js';
+import { analyzeValue, parseLine, toClassification } from '../../core/index.js';
+import type { Command, CommandIo } from '../main.js';
+import { looksLikeMultiLineJson, ndjsonHint, usageError } from '../usage.js';
 
 const HELP = `usage: errorscope classify [--strict] [--max-bytes N] [FILE ...]
 

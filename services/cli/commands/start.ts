@@ -3,11 +3,11 @@
 // --demo fills the store with a day of history and keeps generating live traffic.
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { type Config, ConfigError, parseConfig } from '../config.js';
-import { TABLES } from '../store/tables.js';
-import { createLogger } from './logger.js';
-import type { Command, CommandIo } from './main.js';
-import { usageError } from './usage.js';
+import { type Config, ConfigError, parseConfig } from '../../config.js';
+import { TABLES } from '../../store/tables.js';
+import { createLogger } from '../logger.js';
+import type { Command, CommandIo } from '../main.js';
+import { usageError } from '../usage.js';
 
 const HELP = `usage: errorscope start [options]
 
@@ -93,7 +93,7 @@ export const command: Command = {
       }
       throw err;
     }
-    const { ApiConfigError, checkAuthPolicy } = await import('../api/app.js');
+    const { ApiConfigError, checkAuthPolicy } = await import('../../api/app.js');
     try {
       checkAuthPolicy(config);
     } catch (err) {
@@ -104,9 +104,9 @@ export const command: Command = {
       throw err;
     }
     const log = createLogger(config, { svc: 'start' });
-    const { openStore } = await import('./store-session.js');
-    const { startServer } = await import('../api/server.js');
-    const { TAXONOMY } = await import('../core/index.js');
+    const { openStore } = await import('../store-session.js');
+    const { startServer } = await import('../../api/server.js');
+    const { TAXONOMY } = await import('../../core/index.js');
 
     let store: Awaited<ReturnType<typeof openStore>>;
     try {
@@ -123,9 +123,9 @@ export const command: Command = {
     try {
       // Kafka ingest first (it returns at once and keeps trying in the background), so /ready can say
       // how it is doing from the first request.
-      let kafka: import('../ingest/launch.js').KafkaIngest | undefined;
+      let kafka: import('../../ingest/launch.js').KafkaIngest | undefined;
       if (config.KAFKA_BROKERS?.length) {
-        const { launchKafkaIngest } = await import('../ingest/launch.js');
+        const { launchKafkaIngest } = await import('../../ingest/launch.js');
         const launched = await launchKafkaIngest(config, store.client, log, {
           createPartitions: opts.createPartitions,
           restartOnFatal: true,
@@ -165,7 +165,7 @@ export const command: Command = {
       log.info({ signal: outcome }, 'stopping');
       return 0;
     } catch (err) {
-      const { brokerUnreachable } = await import('../kafka/client.js');
+      const { brokerUnreachable } = await import('../../kafka/client.js');
       const unreachable = config.KAFKA_BROKERS?.length ? brokerUnreachable(err, config.KAFKA_BROKERS) : null;
       if (unreachable) {
         log.error(unreachable);
@@ -185,14 +185,14 @@ export const command: Command = {
 };
 
 async function runStartDemo(
-  store: { client: import('@clickhouse/client').ClickHouseClient; calls: import('../store/calls.js').CallInserter },
+  store: { client: import('@clickhouse/client').ClickHouseClient; calls: import('../../store/calls.js').CallInserter },
   config: Config,
   rate: number,
   signal: AbortSignal,
   log: Logger,
 ): Promise<void> {
   const { runDemo, storeTarget } = await import('./demo.js');
-  const { fingerprintKey } = await import('../core/index.js');
+  const { fingerprintKey } = await import('../../core/index.js');
   const target = storeTarget(store.calls);
   const rs = await store.client.query({
     query: `SELECT sum(calls) AS n FROM ${config.CLICKHOUSE_DATABASE}.${TABLES.calls1d}`,
@@ -227,7 +227,7 @@ async function runStartDemo(
       surgeStartMs: start,
       wallStartMs: start,
     };
-    const { planTraffic } = await import('../core/demo-traffic.js');
+    const { planTraffic } = await import('../../core/demo-traffic.js');
     const plan = planTraffic(live);
     log.info(
       { surgeKeys: plan.surgeKeys.map(fingerprintKey), surgeStart: new Date(plan.surgeStartMs).toISOString() },

@@ -1,7 +1,7 @@
 // `errorscope ingest`: the Kafka -> ClickHouse worker. Runs until SIGTERM/SIGINT.
-import { type Config, ConfigError, parseConfig } from '../config.js';
-import type { Command } from './main.js';
-import { usageError } from './usage.js';
+import { type Config, ConfigError, parseConfig } from '../../config.js';
+import type { Command } from '../main.js';
+import { usageError } from '../usage.js';
 
 const HELP = `usage: errorscope ingest [options]
 
@@ -86,11 +86,11 @@ export const command: Command = {
       throw err;
     }
 
-    const { createLogger } = await import('./logger.js');
+    const { createLogger } = await import('../logger.js');
     const log = createLogger(cfg, { svc: 'ingest' });
-    const { createStoreClient } = await import('../store/clickhouse.js');
-    const { migrate } = await import('../store/migrate.js');
-    const { launchKafkaIngest } = await import('../ingest/launch.js');
+    const { createStoreClient } = await import('../../store/clickhouse.js');
+    const { migrate } = await import('../../store/migrate.js');
+    const { launchKafkaIngest } = await import('../../ingest/launch.js');
 
     const client = await createStoreClient(cfg);
     let launched: Awaited<ReturnType<typeof launchKafkaIngest>> | null = null;
@@ -117,7 +117,7 @@ export const command: Command = {
       log.info('stopped');
       return 0;
     } catch (err) {
-      const { brokerUnreachable, DEFAULT_BROKERS } = await import('../kafka/client.js');
+      const { brokerUnreachable, DEFAULT_BROKERS } = await import('../../kafka/client.js');
       const unreachable = brokerUnreachable(err, cfg.KAFKA_BROKERS ?? DEFAULT_BROKERS);
       if (unreachable) {
         log.error(unreachable);

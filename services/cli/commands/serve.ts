@@ -1,7 +1,7 @@
 // `errorscope serve`: apply the migrations, then serve the query API until SIGINT/SIGTERM.
-import { ConfigError, parseConfig } from '../config.js';
-import { createLogger } from './logger.js';
-import type { Command, CommandIo } from './main.js';
+import { ConfigError, parseConfig } from '../../config.js';
+import { createLogger } from '../logger.js';
+import type { Command, CommandIo } from '../main.js';
 
 const HELP = `usage: errorscope serve [--host H] [--port P]
 
@@ -44,7 +44,7 @@ export const command: Command = {
       io.stderr.write(`errorscope serve: ${(err as Error).message}\n`);
       return 2;
     }
-    const { ApiConfigError, checkAuthPolicy } = await import('../api/app.js');
+    const { ApiConfigError, checkAuthPolicy } = await import('../../api/app.js');
     try {
       checkAuthPolicy(config);
     } catch (err) {
@@ -55,10 +55,10 @@ export const command: Command = {
       throw err;
     }
     const logger = createLogger(config);
-    const { createStoreClient } = await import('../store/clickhouse.js');
-    const { migrate } = await import('../store/migrate.js');
-    const { startServer } = await import('../api/server.js');
-    const { TAXONOMY } = await import('../core/taxonomy.js');
+    const { createStoreClient } = await import('../../store/clickhouse.js');
+    const { migrate } = await import('../../store/migrate.js');
+    const { startServer } = await import('../../api/server.js');
+    const { TAXONOMY } = await import('../../core/taxonomy.js');
     const client = await createStoreClient(config);
     let server: Awaited<ReturnType<typeof startServer>> | undefined;
     try {

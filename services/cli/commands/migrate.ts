@@ -1,7 +1,7 @@
 // `errorscope migrate`: applies the schema migrations once, in order, and re-applies RAW_TTL_DAYS.
-import { ConfigError, parseConfig } from '../config.js';
-import type { Command } from './main.js';
-import { usageError } from './usage.js';
+import { ConfigError, parseConfig } from '../../config.js';
+import type { Command } from '../main.js';
+import { usageError } from '../usage.js';
 
 const HELP = `usage: errorscope migrate [--dir DIR] [--database NAME]
 
@@ -48,8 +48,8 @@ export const command: Command = {
       }
       throw err;
     }
-    const { createStoreClient } = await import('../store/clickhouse.js');
-    const { migrate } = await import('../store/migrate.js');
+    const { createStoreClient } = await import('../../store/clickhouse.js');
+    const { migrate } = await import('../../store/migrate.js');
     const client = await createStoreClient(cfg);
     try {
       const res = await migrate(client, cfg, dir);

@@ -6,16 +6,16 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Config, ConfigError, parseConfig } from '../config.js';
-import { fromEnvelope, GATEWAY_MAPPERS, type GatewayMapper } from '../core/gateway-logs.js';
-import { fingerprintKey } from '../core/index.js';
-import { DEFAULT_MAX_BYTES, parseLine, processLine, processValue } from '../core/process.js';
-import { addBeyondRetention, type BeyondRetention, emptyBeyondRetention } from '../core/retention.js';
-import type { Envelope } from '../core/types.js';
-import type { Command, CommandIo } from './main.js';
-import { Progress, type ProgressState } from './progress.js';
-import { httpSink, kafkaSink, type ShipSink, SinkUnreachable } from './ship-sinks.js';
-import { looksLikeMultiLineJson, ndjsonHint, usageError } from './usage.js';
+import { type Config, ConfigError, parseConfig } from '../../config.js';
+import { fromEnvelope, GATEWAY_MAPPERS, type GatewayMapper } from '../../core/gateway-logs.js';
+import { fingerprintKey } from '../../core/index.js';
+import { DEFAULT_MAX_BYTES, parseLine, processLine, processValue } from '../../core/process.js';
+import { addBeyondRetention, type BeyondRetention, emptyBeyondRetention } from '../../core/retention.js';
+import type { Envelope } from '../../core/types.js';
+import type { Command, CommandIo } from '../main.js';
+import { Progress, type ProgressState } from '../progress.js';
+import { httpSink, kafkaSink, type ShipSink, SinkUnreachable } from '../ship-sinks.js';
+import { looksLikeMultiLineJson, ndjsonHint, usageError } from '../usage.js';
 
 const HELP = `usage: errorscope ship [options] <file...|->
 
