@@ -1,61 +1,31 @@
 // The single entry point of every errorscope process (bin/errorscope.js calls main()).
-// Each command lives in its own module and is loaded lazily, so `classify` never loads kafkajs or chDB.
+import type { Command, CommandIo } from './command.js';
 import { unknownFlag, unknownFlagMessage } from './usage.js';
 
-export interface CommandIo {
-  stdin: NodeJS.ReadableStream;
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-  env: Record<string, string | undefined>;
-}
-
-export interface Command {
-  summary: string;
-  /** Full help text printed by `errorscope <command> --help`. */
-  help: string;
-  run(args: string[], io: CommandIo): Promise<number>;
-}
-
-// Summaries live here (not in the modules) so `errorscope --help` loads no command.
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  start: {
-    summary: 'migrate, serve the API, ingest over HTTP (and Kafka when configured); --demo for traffic',
-    load: async () => (await import('./commands/start.js')).command,
-  },
-  ingest: {
-    summary: 'the Kafka -> ClickHouse worker',
-    load: async () => (await import('./commands/ingest.js')).command,
-  },
-  serve: {
-    summary: 'migrate, then serve the query API',
-    load: async () => (await import('./commands/serve.js')).command,
-  },
-  migrate: {
-    summary: 'apply the schema migrations',
-    load: async () => (await import('./commands/migrate.js')).command,
-  },
-  classify: {
-    summary: 'classify NDJSON envelopes from stdin or files',
-    load: async () => (await import('./commands/classify.js')).command,
-  },
-  ship: {
-    summary: 'send NDJSON logs to Kafka or the HTTP endpoint',
-    load: async () => (await import('./commands/ship.js')).command,
-  },
-  demo: {
-    summary: 'generate realistic traffic, live or --backfill',
-    load: async () => (await import('./commands/demo.js')).command,
-  },
+// A command's module is loaded when it runs, and loads its heavy modules (kafkajs, chDB, fastify) only
+// when it needs them, so `classify` never loads them. Its summary is stated in its own file: the
+// command list below loads every command to read them.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  start: async () => (await import('./commands/start.js')).command,
+  ingest: async () => (await import('./commands/ingest.js')).command,
+  serve: async () => (await import('./commands/serve.js')).command,
+  migrate: async () => (await import('./commands/migrate.js')).command,
+  classify: async () => (await import('./commands/classify.js')).command,
+  ship: async () => (await import('./commands/ship.js')).command,
+  demo: async () => (await import('./commands/demo.js')).command,
 };
 
-function usage(): string {
+async function usage(): Promise<string> {
+  const summaries = await Promise.all(
+    Object.entries(COMMANDS).map(async ([name, load]): Promise<[string, string]> => [name, (await load()).summary]),
+  );
   return [
     'errorscope: tells you why your LLM API calls fail.',
     '',
     'usage: errorscope <command> [options]    (errorscope <command> --help for details)',
     '',
     'commands:',
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
+    ...summaries.map(([name, summary]) => `  ${name.padEnd(10)} ${summary}`),
     '',
   ].join('\n');
 }
@@ -69,15 +39,15 @@ export async function main(argv: string[], io?: Partial<CommandIo>): Promise<num
   };
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    fullIo.stdout.write(usage());
+    fullIo.stdout.write(await usage());
     return name ? 0 : 2;
   }
-  const entry = COMMANDS[name];
-  if (!entry) {
-    fullIo.stderr.write(`errorscope: unknown command '${name}'\n\n${usage()}`);
+  const load = COMMANDS[name];
+  if (!load) {
+    fullIo.stderr.write(`errorscope: unknown command '${name}'\n\n${await usage()}`);
     return 2;
   }
-  const command = await entry.load();
+  const command = await load();
   if (rest.includes('--help') || rest.includes('-h')) {
     fullIo.stdout.write(`${command.help.trimEnd()}\n`);
     return 0;

@@ -1,8 +1,8 @@
 // Destinations of `errorscope ship`: the Kafka topic or the HTTP ingest endpoint. Thin adapters with
-// one job each: deliver a batch and say which lines were refused and why.
-import { Kafka, logLevel } from 'kafkajs';
+// one job each: deliver a batch and say which lines were refused and why. kafkajs is loaded when a
+// Kafka sink connects, so a command that sends over HTTP never loads it.
+import type { Producer } from 'kafkajs';
 import type { BeyondRetention } from '../core/retention.js';
-import { brokerUnreachable } from '../kafka/client.js';
 
 export interface ShipMessage {
   key: string;
@@ -38,21 +38,24 @@ function brief(err: unknown): string {
 }
 
 export function kafkaSink(opts: { brokers: string[]; topic: string; clientId: string }): ShipSink {
-  const kafka = new Kafka({
-    clientId: `${opts.clientId}-ship`,
-    brokers: opts.brokers,
-    connectionTimeout: 3000,
-    retry: { retries: 3, initialRetryTime: 200 },
-    logLevel: logLevel.NOTHING,
-  });
-  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+  let producer: Producer | null = null;
   const where = `Kafka topic ${opts.topic} at ${opts.brokers.join(',')}`;
   return {
     describe: where,
     async connect() {
+      const { Kafka, logLevel } = await import('kafkajs');
+      const kafka = new Kafka({
+        clientId: `${opts.clientId}-ship`,
+        brokers: opts.brokers,
+        connectionTimeout: 3000,
+        retry: { retries: 3, initialRetryTime: 200 },
+        logLevel: logLevel.NOTHING,
+      });
+      producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
       try {
         await producer.connect();
       } catch (err) {
+        const { brokerUnreachable } = await import('../kafka/client.js');
         throw new SinkUnreachable(
           brokerUnreachable(err, opts.brokers) ??
             `cannot connect to the Kafka broker at ${opts.brokers.join(',')}: ${brief(err)}`,
@@ -60,6 +63,7 @@ export function kafkaSink(opts: { brokers: string[]; topic: string; clientId: st
       }
     },
     async send(batch) {
+      if (!producer) throw new Error('kafkaSink: send before connect');
       try {
         await producer.send({
           topic: opts.topic,
@@ -75,7 +79,7 @@ export function kafkaSink(opts: { brokers: string[]; topic: string; clientId: st
       return { accepted: batch.length, rejected: [] };
     },
     async close() {
-      await producer.disconnect();
+      await producer?.disconnect();
     },
   };
 }

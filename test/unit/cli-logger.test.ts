@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, usePretty } from '../../services/cli/logger.js';
+import { createLogger, usePretty } from '../../services/cli/boot.js';
 import { parseConfig } from '../../services/config.js';
 
 function capture() {

@@ -2,10 +2,9 @@
 // Streams with backpressure (async iteration pulls input; writes wait for 'drain'); never stops early.
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { ConfigError, parseConfig } from '../../config.js';
 import { analyzeValue, parseLine, toClassification } from '../../core/index.js';
-import type { Command, CommandIo } from '../main.js';
-import { looksLikeMultiLineJson, ndjsonHint, usageError } from '../usage.js';
+import { defineCommand, UsageError } from '../command.js';
+import { looksLikeMultiLineJson, ndjsonHint } from '../usage.js';
 
 const HELP = `usage: errorscope classify [--strict] [--max-bytes N] [FILE ...]
 
@@ -30,38 +29,29 @@ Exit codes: 0 done (invalid lines included, unless --strict), 1 an input file co
 
 const FLUSH_CHARS = 64 * 1024;
 
-function fail(io: CommandIo, message: string): number {
-  io.stderr.write(usageError('classify', message, HELP));
-  return 2;
-}
-
-export const command: Command = {
-  summary: 'classify NDJSON call logs from stdin or files (one JSON line out per line in)',
+export const command = defineCommand({
+  name: 'classify',
+  summary: 'classify NDJSON envelopes from stdin or files',
   help: HELP,
-  async run(args, io) {
+  parse(args) {
     let strict = false;
-    let maxBytes: number | undefined;
+    const overrides: Record<string, string> = {};
     const files: string[] = [];
     for (let i = 0; i < args.length; i++) {
       const a = args[i]!;
       if (a === '--strict') strict = true;
       else if (a === '--max-bytes') {
         const v = Number(args[++i]);
-        if (!Number.isInteger(v) || v <= 0) return fail(io, '--max-bytes needs a positive integer');
-        maxBytes = v;
-      } else if (a.startsWith('-') && a !== '-') return fail(io, `unknown option '${a}'`);
+        if (!Number.isInteger(v) || v <= 0) throw new UsageError('--max-bytes needs a positive integer');
+        overrides.INGEST_MAX_MESSAGE_BYTES = String(v);
+      } else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option '${a}'`);
       else files.push(a);
     }
-    if (maxBytes === undefined) {
-      try {
-        maxBytes = parseConfig(io.env).INGEST_MAX_MESSAGE_BYTES;
-      } catch (err) {
-        if (err instanceof ConfigError) return fail(io, err.message);
-        throw err;
-      }
-    }
     if (files.length === 0) files.push('-');
-
+    return { strict, files, overrides };
+  },
+  async run({ strict, files }, config, io) {
+    const maxBytes = config.INGEST_MAX_MESSAGE_BYTES;
     const out = new Output(io.stdout);
     let invalid = 0;
     let unreadable = 0;
@@ -105,7 +95,7 @@ export const command: Command = {
     }
     return unreadable > 0 || (strict && invalid > 0) ? 1 : 0;
   },
-};
+});
 
 /** Marker for a line longer than the limit (its bytes were not kept). */
 const OVERSIZE = Symbol('oversize');

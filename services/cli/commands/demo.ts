@@ -2,14 +2,13 @@
 // endpoint, or straight into the store (`--backfill 7d`) so dashboards have history at once.
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { type Config, ConfigError, parseConfig } from '../../config.js';
 import { generateTraffic, planTraffic, type TrafficOptions, type TrafficPlan } from '../../core/demo-traffic.js';
 import { type Envelope, processValue } from '../../core/index.js';
 import { parseDuration } from '../../core/timeparse.js';
 import type { CallInserter, StoredCall } from '../../store/calls.js';
-import type { Command, CommandIo } from '../main.js';
-import { httpSink, kafkaSink, type ShipSink, SinkUnreachable } from '../ship-sinks.js';
-import { usageError } from '../usage.js';
+import { openSink, openStore, stopSignal } from '../boot.js';
+import { defineCommand, UsageError } from '../command.js';
+import { type ShipSink, SinkUnreachable } from '../ship-sinks.js';
 import { shippable } from './ship.js';
 
 const HELP = `usage: errorscope demo [options]
@@ -191,33 +190,15 @@ function durationArg(name: string, raw: string): number {
   }
 }
 
-class UsageError extends Error {}
-
-export const command: Command = {
-  summary: 'generate realistic traffic (live, or --backfill into the store)',
+export const command = defineCommand({
+  name: 'demo',
+  summary: 'generate realistic traffic, live or --backfill',
   help: HELP,
-  async run(args: string[], io: CommandIo): Promise<number> {
-    let opts: ReturnType<typeof parseDemoArgs>;
-    let config: Config;
-    try {
-      opts = parseDemoArgs(args);
-      config = parseConfig(io.env, opts.overrides);
-    } catch (err) {
-      if (
-        err instanceof UsageError ||
-        err instanceof ConfigError ||
-        (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-      ) {
-        io.stderr.write(usageError('demo', (err as Error).message, HELP));
-        return 2;
-      }
-      throw err;
-    }
-    const to = opts.to ?? (opts.backfillMs ? 'store' : config.KAFKA_BROKERS?.length ? 'kafka' : 'http');
-    if (to === 'kafka' && !config.KAFKA_BROKERS?.length) {
-      io.stderr.write('errorscope demo: --to kafka needs brokers (--brokers or KAFKA_BROKERS)\n');
-      return 2;
-    }
+  parse: parseDemoArgs,
+  async run(opts, config, io) {
+    const to = opts.to ?? (opts.backfillMs ? 'store' : undefined);
+    // Checked before anything is opened: --to kafka without brokers is a usage error.
+    const sink = to === 'store' ? null : openSink(config, to);
     const start = Date.now();
     const traffic: TrafficOptions = opts.backfillMs
       ? {
@@ -239,26 +220,16 @@ export const command: Command = {
 
     let target: DemoTarget;
     let closeStore: (() => Promise<void>) | null = null;
-    if (to === 'store') {
-      const { openStore } = await import('../store-session.js');
+    if (sink === null) {
       const store = await openStore(config);
       target = storeTarget(store.calls);
       closeStore = store.close;
     } else {
-      target = sinkTarget(
-        to === 'kafka'
-          ? kafkaSink({
-              brokers: config.KAFKA_BROKERS ?? [],
-              topic: config.KAFKA_TOPIC,
-              clientId: config.KAFKA_CLIENT_ID,
-            })
-          : httpSink({ url: config.ERRORSCOPE_URL, token: config.ERRORSCOPE_TOKEN }),
-      );
+      target = sinkTarget(sink);
     }
     const abort = new AbortController();
-    const onSignal = () => abort.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    const stop = stopSignal();
+    stop.received.then(() => abort.abort());
     try {
       const { calls, plan } = await runDemo({ traffic, live: !opts.backfillMs, signal: abort.signal }, target);
       const { fingerprintKey } = await import('../../core/index.js');
@@ -284,10 +255,9 @@ export const command: Command = {
       }
       throw err;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stop.dispose();
       await target.close().catch(() => {});
       if (closeStore) await closeStore();
     }
   },
-};
+});

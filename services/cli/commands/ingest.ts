@@ -1,7 +1,8 @@
 // `errorscope ingest`: the Kafka -> ClickHouse worker. Runs until SIGTERM/SIGINT.
-import { type Config, ConfigError, parseConfig } from '../../config.js';
-import type { Command } from '../main.js';
-import { usageError } from '../usage.js';
+import type { Config } from '../../config.js';
+import type { KafkaIngest } from '../../ingest/launch.js';
+import { createLogger, launchWorker, openStore, runFailed, type StopSignal, stopSignal } from '../boot.js';
+import { defineCommand, UsageError } from '../command.js';
 
 const HELP = `usage: errorscope ingest [options]
 
@@ -51,10 +52,11 @@ const FLAGS: Record<string, keyof Config> = {
   '--format': 'INGEST_FORMAT',
 };
 
-export const command: Command = {
-  summary: 'run the Kafka -> ClickHouse ingest worker',
+export const command = defineCommand({
+  name: 'ingest',
+  summary: 'the Kafka -> ClickHouse worker',
   help: HELP,
-  async run(args, io) {
+  parse(args) {
     const overrides: Record<string, string> = {};
     let createPartitions = 0;
     let runMigrations = true;
@@ -71,44 +73,25 @@ export const command: Command = {
       } else if (a === '--no-migrate') {
         runMigrations = false;
       } else {
-        io.stderr.write(usageError('ingest', `unexpected argument '${a}'`, HELP));
-        return 2;
+        throw new UsageError(`unexpected argument '${a}'`);
       }
     }
-    let cfg: Config;
-    try {
-      cfg = parseConfig(io.env, overrides);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        io.stderr.write(`errorscope ingest: ${err.message}\n`);
-        return 2;
-      }
-      throw err;
-    }
-
-    const { createLogger } = await import('../logger.js');
+    return { overrides, createPartitions, runMigrations };
+  },
+  async run({ createPartitions, runMigrations }, cfg, io) {
     const log = createLogger(cfg, { svc: 'ingest' });
-    const { createStoreClient } = await import('../../store/clickhouse.js');
-    const { migrate } = await import('../../store/migrate.js');
-    const { launchKafkaIngest } = await import('../../ingest/launch.js');
-
-    const client = await createStoreClient(cfg);
-    let launched: Awaited<ReturnType<typeof launchKafkaIngest>> | null = null;
+    let store: Awaited<ReturnType<typeof openStore>> | undefined;
+    let launched: KafkaIngest | null = null;
+    let stop: StopSignal | undefined;
     try {
-      if (runMigrations) {
-        const res = await migrate(client, cfg);
-        if (res.applied.length > 0) log.info({ applied: res.applied }, 'schema migrations applied');
-      }
-      const signal = new Promise<NodeJS.Signals>((resolve) => {
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-        process.once('SIGINT', () => resolve('SIGINT'));
-      });
-      launched = await launchKafkaIngest(cfg, client, log, { createPartitions, restartOnFatal: false });
+      store = await openStore(cfg, { migrate: runMigrations, log });
+      stop = stopSignal();
+      launched = await launchWorker(cfg, store.client, log, { createPartitions, restartOnFatal: false });
       log.info(
         { topic: cfg.KAFKA_TOPIC, group: cfg.KAFKA_GROUP_ID, metricsPort: launched.metricsPort },
         'ingest worker started (retries until the broker and the topic are there; see /readyz)',
       );
-      const outcome = await Promise.race([signal, launched.fatal]);
+      const outcome = await Promise.race([stop.received, launched.fatal]);
       if (outcome instanceof Error) throw outcome;
       log.info({ signal: outcome }, 'stopping: finishing and committing the batch in flight');
       const stopping = launched;
@@ -117,19 +100,11 @@ export const command: Command = {
       log.info('stopped');
       return 0;
     } catch (err) {
-      const { brokerUnreachable, DEFAULT_BROKERS } = await import('../../kafka/client.js');
-      const unreachable = brokerUnreachable(err, cfg.KAFKA_BROKERS ?? DEFAULT_BROKERS);
-      if (unreachable) {
-        log.error(unreachable);
-        io.stderr.write(`errorscope ingest: ${unreachable}\n`);
-        return 1;
-      }
-      log.error({ err }, 'ingest worker failed');
-      io.stderr.write(`errorscope ingest: ${err instanceof Error ? err.message : String(err)}\n`);
-      return 1;
+      return runFailed(io, 'ingest', log, err, 'ingest worker failed', { kafka: cfg });
     } finally {
+      stop?.dispose();
       await launched?.stop().catch(() => {});
-      await client.close();
+      await store?.close();
     }
   },
-};
+});

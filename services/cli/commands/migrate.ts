@@ -1,7 +1,5 @@
 // `errorscope migrate`: applies the schema migrations once, in order, and re-applies RAW_TTL_DAYS.
-import { ConfigError, parseConfig } from '../../config.js';
-import type { Command } from '../main.js';
-import { usageError } from '../usage.js';
+import { defineCommand, UsageError } from '../command.js';
 
 const HELP = `usage: errorscope migrate [--dir DIR] [--database NAME]
 
@@ -20,10 +18,11 @@ Exit codes: 0 applied (or nothing to do), 1 a migration failed or an applied fil
 (the message names the file), 2 usage error.
 `;
 
-export const command: Command = {
-  summary: 'apply the ClickHouse schema migrations',
+export const command = defineCommand({
+  name: 'migrate',
+  summary: 'apply the schema migrations',
   help: HELP,
-  async run(args, io) {
+  parse(args) {
     let dir: string | undefined;
     const overrides: Record<string, string> = {};
     for (let i = 0; i < args.length; i++) {
@@ -34,20 +33,12 @@ export const command: Command = {
         else overrides.CLICKHOUSE_DATABASE = v;
         i++;
       } else {
-        io.stderr.write(usageError('migrate', `unexpected argument '${a}'`, HELP));
-        return 2;
+        throw new UsageError(`unexpected argument '${a}'`);
       }
     }
-    let cfg: ReturnType<typeof parseConfig>;
-    try {
-      cfg = parseConfig(io.env, overrides);
-    } catch (err) {
-      if (err instanceof ConfigError) {
-        io.stderr.write(`errorscope migrate: ${err.message}\n`);
-        return 2;
-      }
-      throw err;
-    }
+    return { dir, overrides };
+  },
+  async run({ dir }, cfg, io) {
     const { createStoreClient } = await import('../../store/clickhouse.js');
     const { migrate } = await import('../../store/migrate.js');
     const client = await createStoreClient(cfg);
@@ -66,4 +57,4 @@ export const command: Command = {
       await client.close();
     }
   },
-};
+});

@@ -1,7 +1,6 @@
 // `errorscope serve`: apply the migrations, then serve the query API until SIGINT/SIGTERM.
-import { ConfigError, parseConfig } from '../../config.js';
-import { createLogger } from '../logger.js';
-import type { Command, CommandIo } from '../main.js';
+import { checkAuthPolicy, createLogger, openStore, runFailed, type StopSignal, stopSignal } from '../boot.js';
+import { defineCommand, UsageError } from '../command.js';
 
 const HELP = `usage: errorscope serve [--host H] [--port P]
 
@@ -25,59 +24,41 @@ export function parseServeArgs(args: string[]): Record<string, string> {
       ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
       : [arg];
     const name = FLAGS[flag ?? ''];
-    if (!name) throw new ConfigError(`unknown option '${arg}' (see errorscope serve --help)`);
+    if (!name) throw new UsageError(`unknown option '${arg}'`);
     const value = inline ?? args[++i];
-    if (value === undefined || value === '') throw new ConfigError(`${flag} needs a value`);
+    if (value === undefined || value === '') throw new UsageError(`${flag} needs a value`);
     out[name] = value;
   }
   return out;
 }
 
-export const command: Command = {
+export const command = defineCommand({
+  name: 'serve',
   summary: 'migrate, then serve the query API',
   help: HELP,
-  async run(args: string[], io: CommandIo): Promise<number> {
-    let config: ReturnType<typeof parseConfig>;
-    try {
-      config = parseConfig(io.env, parseServeArgs(args));
-    } catch (err) {
-      io.stderr.write(`errorscope serve: ${(err as Error).message}\n`);
-      return 2;
-    }
-    const { ApiConfigError, checkAuthPolicy } = await import('../../api/app.js');
-    try {
-      checkAuthPolicy(config);
-    } catch (err) {
-      if (err instanceof ApiConfigError) {
-        io.stderr.write(`errorscope serve: ${err.message}\n`);
-        return 2;
-      }
-      throw err;
-    }
+  parse: (args) => ({ overrides: parseServeArgs(args) }),
+  async run(_, config, io) {
+    await checkAuthPolicy(config);
     const logger = createLogger(config);
-    const { createStoreClient } = await import('../../store/clickhouse.js');
-    const { migrate } = await import('../../store/migrate.js');
     const { startServer } = await import('../../api/server.js');
     const { TAXONOMY } = await import('../../core/taxonomy.js');
-    const client = await createStoreClient(config);
+    let stop: StopSignal | undefined;
+    let store: Awaited<ReturnType<typeof openStore>> | undefined;
     let server: Awaited<ReturnType<typeof startServer>> | undefined;
     try {
-      const migrated = await migrate(client, config);
-      if (migrated.applied.length) logger.info({ applied: migrated.applied }, 'migrations applied');
-      server = await startServer({ config, client, logger, taxonomy: TAXONOMY });
+      store = await openStore(config, { log: logger });
+      server = await startServer({ config, client: store.client, logger, taxonomy: TAXONOMY });
       logger.info({ url: server.url, docs: `${server.url}/docs` }, 'query API listening');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+      stop = stopSignal();
+      await stop.received;
       logger.info('shutting down');
       return 0;
     } catch (err) {
-      logger.error({ err }, 'serve failed');
-      return 1;
+      return runFailed(io, 'serve', logger, err, 'serve failed');
     } finally {
+      stop?.dispose();
       await server?.close();
-      await client.close();
+      await store?.close();
     }
   },
-};
+});

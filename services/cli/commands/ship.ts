@@ -6,16 +6,16 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Config, ConfigError, parseConfig } from '../../config.js';
 import { fromEnvelope, GATEWAY_MAPPERS, type GatewayMapper } from '../../core/gateway-logs.js';
 import { fingerprintKey } from '../../core/index.js';
 import { DEFAULT_MAX_BYTES, parseLine, processLine, processValue } from '../../core/process.js';
 import { addBeyondRetention, type BeyondRetention, emptyBeyondRetention } from '../../core/retention.js';
 import type { Envelope } from '../../core/types.js';
-import type { Command, CommandIo } from '../main.js';
+import { openSink } from '../boot.js';
+import { defineCommand, UsageError } from '../command.js';
 import { Progress, type ProgressState } from '../progress.js';
-import { httpSink, kafkaSink, type ShipSink, SinkUnreachable } from '../ship-sinks.js';
-import { looksLikeMultiLineJson, ndjsonHint, usageError } from '../usage.js';
+import { SinkUnreachable } from '../ship-sinks.js';
+import { looksLikeMultiLineJson, ndjsonHint } from '../usage.js';
 
 const HELP = `usage: errorscope ship [options] <file...|->
 
@@ -163,41 +163,15 @@ async function loadResume(file: string): Promise<ResumeState | null> {
   }
 }
 
-export const command: Command = {
-  summary: 'send NDJSON logs to Kafka or to the HTTP ingest endpoint',
+export const command = defineCommand({
+  name: 'ship',
+  summary: 'send NDJSON logs to Kafka or the HTTP endpoint',
   help: HELP,
-  async run(args: string[], io: CommandIo): Promise<number> {
-    let parsed: ReturnType<typeof parseShipArgs>;
-    let config: Config;
-    try {
-      parsed = parseShipArgs(args);
-      config = parseConfig(io.env, parsed.overrides);
-    } catch (err) {
-      if (err instanceof ConfigError || err instanceof UsageError) {
-        io.stderr.write(usageError('ship', err.message, HELP));
-        return 2;
-      }
-      throw err;
-    }
-    const { opts } = parsed;
+  parse: parseShipArgs,
+  async run({ opts }, config, io) {
     const mapper = GATEWAY_MAPPERS[opts.from];
-    if (!mapper) {
-      io.stderr.write(`errorscope ship: --from must be one of ${Object.keys(GATEWAY_MAPPERS).join(', ')}\n`);
-      return 2;
-    }
-    const to = opts.to ?? (config.KAFKA_BROKERS?.length ? 'kafka' : 'http');
-    if (to === 'kafka' && !config.KAFKA_BROKERS?.length) {
-      io.stderr.write('errorscope ship: --to kafka needs brokers (--brokers or KAFKA_BROKERS)\n');
-      return 2;
-    }
-    const sink: ShipSink =
-      to === 'kafka'
-        ? kafkaSink({
-            brokers: config.KAFKA_BROKERS ?? [],
-            topic: config.KAFKA_TOPIC,
-            clientId: config.KAFKA_CLIENT_ID,
-          })
-        : httpSink({ url: config.ERRORSCOPE_URL, token: config.ERRORSCOPE_TOKEN });
+    if (!mapper) throw new UsageError(`--from must be one of ${Object.keys(GATEWAY_MAPPERS).join(', ')}`);
+    const sink = openSink(config, opts.to);
 
     const files = opts.files.length ? opts.files : ['-'];
     let totalBytes: number | null = 0;
@@ -330,9 +304,7 @@ export const command: Command = {
     io.stdout.write(`${JSON.stringify(summary)}\n`);
     return opts.strict && summary.rejected > 0 ? 1 : 0;
   },
-};
-
-class UsageError extends Error {}
+});
 
 function parseShipArgs(args: string[]) {
   let values: Record<string, string | boolean | undefined>;

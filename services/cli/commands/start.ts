@@ -3,11 +3,20 @@
 // --demo fills the store with a day of history and keeps generating live traffic.
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
-import { type Config, ConfigError, parseConfig } from '../../config.js';
+import type { Config } from '../../config.js';
+import type { KafkaIngest } from '../../ingest/launch.js';
 import { TABLES } from '../../store/tables.js';
-import { createLogger } from '../logger.js';
-import type { Command, CommandIo } from '../main.js';
-import { usageError } from '../usage.js';
+import {
+  checkAuthPolicy,
+  createLogger,
+  launchWorker,
+  openStore,
+  runFailed,
+  type StopSignal,
+  type StoreSession,
+  stopSignal,
+} from '../boot.js';
+import { defineCommand, UsageError } from '../command.js';
 
 const HELP = `usage: errorscope start [options]
 
@@ -39,8 +48,6 @@ interface StartOptions {
   createPartitions: number;
   overrides: Record<string, string>;
 }
-
-class UsageError extends Error {}
 
 export function parseStartArgs(args: string[]): StartOptions {
   let values: Record<string, string | boolean | undefined>;
@@ -77,56 +84,35 @@ export function parseStartArgs(args: string[]): StartOptions {
   return { demo: values.demo === true, demoRate, createPartitions: topics ? Number(topics) : 0, overrides };
 }
 
-export const command: Command = {
-  summary: 'migrate, serve the API and ingest (HTTP, and Kafka when configured), one process',
+export const command = defineCommand({
+  name: 'start',
+  summary: 'migrate, serve the API, ingest over HTTP (and Kafka when configured); --demo for traffic',
   help: HELP,
-  async run(args: string[], io: CommandIo): Promise<number> {
-    let opts: StartOptions;
-    let config: Config;
-    try {
-      opts = parseStartArgs(args);
-      config = parseConfig(io.env, opts.overrides);
-    } catch (err) {
-      if (err instanceof UsageError || err instanceof ConfigError) {
-        io.stderr.write(usageError('start', err.message, HELP));
-        return 2;
-      }
-      throw err;
-    }
-    const { ApiConfigError, checkAuthPolicy } = await import('../../api/app.js');
-    try {
-      checkAuthPolicy(config);
-    } catch (err) {
-      if (err instanceof ApiConfigError) {
-        io.stderr.write(`errorscope start: ${err.message}\n`);
-        return 2;
-      }
-      throw err;
-    }
+  parse: parseStartArgs,
+  async run(opts, config, io) {
+    await checkAuthPolicy(config);
     const log = createLogger(config, { svc: 'start' });
-    const { openStore } = await import('../store-session.js');
     const { startServer } = await import('../../api/server.js');
     const { TAXONOMY } = await import('../../core/index.js');
 
-    let store: Awaited<ReturnType<typeof openStore>>;
+    let store: StoreSession;
     try {
-      store = await openStore(config);
+      store = await openStore(config, { log });
     } catch (err) {
       io.stderr.write(`errorscope start: cannot open the store: ${(err as Error).message}\n`);
       return 1;
     }
-    if (store.applied.length > 0) log.info({ applied: store.applied }, 'schema migrations applied');
 
     const stops: (() => Promise<void>)[] = [];
     const demoAbort = new AbortController();
     let demoDone: Promise<unknown> = Promise.resolve();
+    let signals: StopSignal | undefined;
     try {
       // Kafka ingest first (it returns at once and keeps trying in the background), so /ready can say
       // how it is doing from the first request.
-      let kafka: import('../../ingest/launch.js').KafkaIngest | undefined;
+      let kafka: KafkaIngest | undefined;
       if (config.KAFKA_BROKERS?.length) {
-        const { launchKafkaIngest } = await import('../../ingest/launch.js');
-        const launched = await launchKafkaIngest(config, store.client, log, {
+        const launched = await launchWorker(config, store.client, log, {
           createPartitions: opts.createPartitions,
           restartOnFatal: true,
         });
@@ -157,35 +143,26 @@ export const command: Command = {
 
       if (opts.demo) demoDone = runStartDemo(store, config, opts.demoRate, demoAbort.signal, log);
 
-      const signal = new Promise<NodeJS.Signals>((resolve) => {
-        process.once('SIGTERM', () => resolve('SIGTERM'));
-        process.once('SIGINT', () => resolve('SIGINT'));
-      });
-      const outcome = await signal;
+      signals = stopSignal();
+      const outcome = await signals.received;
       log.info({ signal: outcome }, 'stopping');
       return 0;
     } catch (err) {
-      const { brokerUnreachable } = await import('../../kafka/client.js');
-      const unreachable = config.KAFKA_BROKERS?.length ? brokerUnreachable(err, config.KAFKA_BROKERS) : null;
-      if (unreachable) {
-        log.error(unreachable);
-        io.stderr.write(`errorscope start: ${unreachable}\n`);
-        return 1;
-      }
-      log.error({ err }, 'start failed');
-      io.stderr.write(`errorscope start: ${(err as Error).message}\n`);
-      return 1;
+      return runFailed(io, 'start', log, err, 'start failed', {
+        kafka: config.KAFKA_BROKERS?.length ? config : undefined,
+      });
     } finally {
+      signals?.dispose();
       demoAbort.abort();
       await demoDone.catch(() => {});
       for (const stop of stops) await stop().catch((err) => log.error({ err }, 'shutdown step failed'));
       await store.close();
     }
   },
-};
+});
 
 async function runStartDemo(
-  store: { client: import('@clickhouse/client').ClickHouseClient; calls: import('../../store/calls.js').CallInserter },
+  store: Pick<StoreSession, 'client' | 'calls'>,
   config: Config,
   rate: number,
   signal: AbortSignal,
