@@ -3,7 +3,7 @@
 // inserted through the store's insertCalls in big blocks), measured with autocannon for a bounded duration per
 // query, next to a /health baseline measured in the same run.
 //
-//   npm run build && npm run bench -- api [--days 30] [--keys 200] [--duration 5] [--connections 4]
+//   npm run bench -- api [--days 30] [--keys 200] [--duration 5] [--connections 4]
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +19,7 @@ import { clickhouseInserter, type StoredCall } from '../services/store/calls.js'
 import { createStoreClient } from '../services/store/clickhouse.js';
 import { migrate } from '../services/store/migrate.js';
 import { TABLES } from '../services/store/tables.js';
+import type { Benchmark } from './benchmark.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -397,8 +398,7 @@ export function parseApiBenchArgs(args: string[]): ApiBenchOptions {
   return opts;
 }
 
-/** Entry for bench/run.ts's registry. */
-export const benchmark: { summary: string; run(args: string[]): Promise<void> } = {
+export const benchmark: Benchmark = {
   summary: 'query API: p50/p99 and req/s of the dashboard queries (30 days x 200 keys) vs /health',
   async run(args: string[]): Promise<void> {
     const report = await runApiBench(parseApiBenchArgs(args), (s) => console.log(s));

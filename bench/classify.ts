@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processLine } from '../services/core/index.js';
 import { mulberry32 } from '../services/core/prng.js';
-import type { Benchmark } from './run.js';
+import type { Benchmark } from './benchmark.js';
 
 const PROVIDERS = [
   {

@@ -11,7 +11,7 @@
 //
 //   npm run bench -- ingest [--n 1000000] [--partitions 4] [--skip-engine] [--scenario both|live|backfill] [--rate R]
 //
-// Needs the Kafka broker (scripts/kafka.sh start, or KAFKA_BROKERS) and a build (npm run build).
+// Needs the Kafka broker (scripts/kafka.sh start, or KAFKA_BROKERS).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,8 +20,8 @@ import { fileURLToPath } from 'node:url';
 import { type Admin, CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { parseConfig } from '../services/config.js';
 import { generateTraffic } from '../services/core/demo-traffic.js';
+import type { Benchmark } from './benchmark.js';
 import { generateLines } from './classify.js';
-import type { Benchmark } from './run.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

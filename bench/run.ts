@@ -1,10 +1,7 @@
 // Benchmark registry: `npm run bench` runs every benchmark, `npm run bench -- <name> [options]` one.
-// Adding a benchmark is one line in BENCHMARKS.
-export interface Benchmark {
-  summary: string;
-  /** Prints a readable table and one JSON line with the figures. */
-  run(args: string[]): Promise<void>;
-}
+// Adding a benchmark is one line in BENCHMARKS. bench/ is not part of the npm package: `npm run bench`
+// compiles it (tsconfig.bench.json) from a checkout.
+import type { Benchmark } from './benchmark.js';
 
 const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   classify: async () => (await import('./classify.js')).benchmark,
