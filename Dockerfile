@@ -7,7 +7,6 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY services ./services
-COPY bench ./bench
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:24-slim
