@@ -21,7 +21,7 @@ import { httpSink, kafkaSink, type ShipSink } from './ship-sinks.js';
 const SECRET_HEADERS = ['authorization', 'proxy-authorization', 'x-api-key', 'api-key', 'x-goog-api-key', 'cookie'];
 /**
  * Fields that may hold a credential: an envelope's api_key, a gateway log row's authorization columns
- * (services/core/gateway-logs.ts), and the configuration's tokens and password.
+ * (`ship --from new-api|access-log`), and the configuration's tokens and password.
  */
 const SECRET_FIELDS = [
   'api_key',
