@@ -1,7 +1,15 @@
 // `errorscope ingest`: the Kafka -> ClickHouse worker. Runs until SIGTERM/SIGINT.
 import type { Config } from '../../config.js';
 import type { KafkaIngest } from '../../ingest/launch.js';
-import { createLogger, launchWorker, openStore, runFailed, type StopSignal, stopSignal } from '../boot.js';
+import {
+  createLogger,
+  launchWorker,
+  openStore,
+  runFailed,
+  type StopSignal,
+  type StoreSession,
+  stopSignal,
+} from '../boot.js';
 import { defineCommand, UsageError } from '../command.js';
 
 const HELP = `usage: errorscope ingest [options]
@@ -80,7 +88,7 @@ export const command = defineCommand({
   },
   async run({ createPartitions, runMigrations }, cfg, io) {
     const log = createLogger(cfg, { svc: 'ingest' });
-    let store: Awaited<ReturnType<typeof openStore>> | undefined;
+    let store: StoreSession | undefined;
     let launched: KafkaIngest | null = null;
     let stop: StopSignal | undefined;
     try {

@@ -1,5 +1,13 @@
 // `errorscope serve`: apply the migrations, then serve the query API until SIGINT/SIGTERM.
-import { checkAuthPolicy, createLogger, openStore, runFailed, type StopSignal, stopSignal } from '../boot.js';
+import {
+  checkAuthPolicy,
+  createLogger,
+  openStore,
+  runFailed,
+  type StopSignal,
+  type StoreSession,
+  stopSignal,
+} from '../boot.js';
 import { defineCommand, UsageError } from '../command.js';
 
 const HELP = `usage: errorscope serve [--host H] [--port P]
@@ -43,7 +51,7 @@ export const command = defineCommand({
     const { startServer } = await import('../../api/server.js');
     const { TAXONOMY } = await import('../../core/taxonomy.js');
     let stop: StopSignal | undefined;
-    let store: Awaited<ReturnType<typeof openStore>> | undefined;
+    let store: StoreSession | undefined;
     let server: Awaited<ReturnType<typeof startServer>> | undefined;
     try {
       store = await openStore(config, { log: logger });
