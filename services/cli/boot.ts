@@ -1,5 +1,5 @@
-// What the long-running commands do at start-up and at shutdown, written once: the logger (one redact
-// list), opening the store, the open-API refusal, waiting for a stop signal, launching the Kafka worker,
+// What the long-running commands do at start-up and at shutdown, written once: the logger (one list of
+// the names secrets go by, removed wherever they sit in a line), opening the store, the open-API refusal, waiting for a stop signal, launching the Kafka worker,
 // choosing where `ship` and `demo` send, and saying why a run failed. The heavy modules (ClickHouse,
 // kafkajs, fastify) are imported when a helper runs, so loading a command stays cheap.
 //
