@@ -5,7 +5,6 @@
 // published, the rest summed into one `_other` series (or counted in errorscope_knowledge_omitted_series
 // where a sum means nothing, like a reset time). Keys appear only as stored: fingerprints (fp_…) or
 // non-secret ids, never raw keys.
-import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { evaluateSurge } from '../core/surge.js';
 import { queryKeyCodeCounts, queryWindowErrorKeys, queryWindowErrors, type RowReader } from '../store/knowledge.js';
@@ -181,7 +180,13 @@ export function defaultKnowledgeOptions(o: KnowledgeOptions = {}): Required<Know
  */
 export function registerKnowledgeMetrics(
   registry: Registry,
-  deps: { db: RowReader; database: string; now: () => number; logger: Logger; options?: KnowledgeOptions },
+  deps: {
+    db: RowReader;
+    database: string;
+    now: () => number;
+    logger: { error(obj: object, msg: string): void };
+    options?: KnowledgeOptions;
+  },
 ): void {
   const opts = defaultKnowledgeOptions(deps.options);
   let cached: { at: number; snap: Promise<KnowledgeSnapshot | null> } | null = null;
