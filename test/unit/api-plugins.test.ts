@@ -12,6 +12,7 @@ import { errors } from '../../services/api/plugins/errors.js';
 import { health } from '../../services/api/plugins/health.js';
 import { metrics } from '../../services/api/plugins/metrics.js';
 import { validation } from '../../services/api/plugins/validation.js';
+import { withDefault } from '../../services/api/schemas.js';
 import { TAXONOMY } from '../../services/core/taxonomy.js';
 
 const open: FastifyInstance[] = [];
@@ -107,6 +108,15 @@ describe('validation plugin', () => {
     const inf = await app.inject({ url: '/q?limit=1e309' });
     expect(inf.statusCode).toBe(400);
     expect(inf.json().message).toBe("limit: '1e309' is not a finite number; use an integer from 1 to 10");
+  });
+});
+
+describe('withDefault', () => {
+  test('the parameter stays optional in the schema and carries its default; no default is refused', () => {
+    const q = Type.Object({ limit: withDefault(Type.Integer({ default: 5 })), name: Type.String() });
+    expect(q.required).toEqual(['name']);
+    expect((q.properties.limit as { default?: unknown }).default).toBe(5);
+    expect(() => withDefault(Type.Integer())).toThrow(/declares no default/);
   });
 });
 
