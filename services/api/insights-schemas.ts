@@ -2,6 +2,7 @@
 // validation, the serialization and the OpenAPI document come from these, like schemas.ts.
 import { Type } from 'typebox';
 import { DEFAULT_INCIDENT_OPTIONS as D } from '../core/incidents.js';
+import { QUOTA_WALL_CODES } from '../core/taxonomy.js';
 import { formatDuration } from '../core/timeparse.js';
 import { withDefault } from './schemas.js';
 
@@ -177,7 +178,7 @@ export const WallCalendarQuerystring = Type.Object({
   by: withDefault(Type.Union([Type.Literal('key'), Type.Literal('tenant')], { default: 'key' })),
   lookback: withDefault(Type.String({ default: '6h', description: 'How far back to look for wall errors.' })),
   codes: withDefault(
-    Type.String({ default: '1113,1304,1308,1309,1310', description: 'Codes meaning "blocked by a usage limit".' }),
+    Type.String({ default: QUOTA_WALL_CODES.join(','), description: 'Codes meaning "blocked by a usage limit".' }),
   ),
   limit: withDefault(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
 });
@@ -210,7 +211,7 @@ export const WallTimelineQuerystring = Type.Object({
   step: str('Bucket width (1m at least). Default: 1m, widened to stay under 11000 points per key.'),
   lookback: withDefault(Type.String({ default: '6h', description: 'How far back to look for wall errors.' })),
   codes: withDefault(
-    Type.String({ default: '1113,1304,1308,1309,1310', description: 'Codes meaning "blocked by a usage limit".' }),
+    Type.String({ default: QUOTA_WALL_CODES.join(','), description: 'Codes meaning "blocked by a usage limit".' }),
   ),
 });
 

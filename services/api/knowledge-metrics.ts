@@ -7,11 +7,10 @@
 // non-secret ids, never raw keys.
 import { Gauge, type Registry } from 'prom-client';
 import { evaluateSurge } from '../core/surge.js';
+import { QUOTA_WALL_CODES } from '../core/taxonomy.js';
 import { queryKeyCodeCounts, queryWindowErrorKeys, queryWindowErrors, type RowReader } from '../store/knowledge.js';
 import { queryQuotaWalls } from './queries.js';
 
-/** Codes meaning "blocked by a usage limit" (the /quota-walls default). */
-export const QUOTA_WALL_CODES = ['1113', '1304', '1308', '1309', '1310'];
 /** Watched codes: 1310 (the headline quota surge) and the per-key rate-limit codes. */
 export const SURGE_CODES = [
   '1310',
@@ -169,7 +168,7 @@ export function defaultKnowledgeOptions(o: KnowledgeOptions = {}): Required<Know
     surgeCodes: o.surgeCodes ?? SURGE_CODES,
     surgeWindowMs: o.surgeWindowMs ?? 15 * 60_000,
     surgeBaselineMs: o.surgeBaselineMs ?? 24 * 3_600_000,
-    wallCodes: o.wallCodes ?? QUOTA_WALL_CODES,
+    wallCodes: o.wallCodes ?? [...QUOTA_WALL_CODES],
     wallLookbackMs: o.wallLookbackMs ?? 6 * 3_600_000,
   };
 }

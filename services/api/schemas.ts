@@ -1,6 +1,7 @@
 // TypeBox schemas of the query API: the validation, the serialization and the OpenAPI document all
 // come from these. Response rows are flat objects with typed columns (Grafana Infinity, root `rows`).
 import { type TSchema, Type } from 'typebox';
+import { QUOTA_WALL_CODES } from '../core/taxonomy.js';
 import { DIMENSIONS } from './dimensions.js';
 
 /**
@@ -89,7 +90,7 @@ export const WallsQuerystring = Type.Object({
   by: withDefault(Type.Union([Type.Literal('key'), Type.Literal('tenant')], { default: 'key' })),
   lookback: withDefault(Type.String({ default: '6h', description: 'How far back to look for quota errors.' })),
   codes: withDefault(
-    Type.String({ default: '1113,1304,1308,1309,1310', description: 'Codes meaning "blocked by a usage limit".' }),
+    Type.String({ default: QUOTA_WALL_CODES.join(','), description: 'Codes meaning "blocked by a usage limit".' }),
   ),
   limit: withDefault(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
 });
