@@ -63,7 +63,12 @@ function rows(providers: readonly string[], source: string, list: readonly Row[]
   return out;
 }
 
-const ZHIPU_FAMILY = ['zhipu', 'zai'] as const;
+/** Zhipu's bigmodel.cn and its international twin z.ai: one code space, one set of rows. */
+export const ZHIPU_FAMILY = ['zhipu', 'zai'] as const;
+
+export function isZhipuFamily(provider: string): boolean {
+  return (ZHIPU_FAMILY as readonly string[]).includes(provider);
+}
 
 // Seeds 000/001/002: the HTTP status table (same for bigmodel.cn and z.ai).
 const ZHIPU_HTTP: Row[] = [
