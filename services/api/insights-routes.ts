@@ -17,7 +17,7 @@ import {
 } from '../store/insights.js';
 import { InputError, parseFilters, parseList } from './dimensions.js';
 import * as S from './insights-schemas.js';
-import { durationParam, MINUTE_ROLLUP_WINDOW_MS, wallParams } from './params.js';
+import { durationParam, MINUTE_ROLLUP_WINDOW_MS, wallWindow } from './params.js';
 import { type Querier, queryQuotaWalls } from './queries.js';
 import { ErrorResponse } from './schemas.js';
 
@@ -204,12 +204,10 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
     async (req) => {
       const q = req.query;
       const nowMs = now();
-      const { lookbackMs, codes } = wallParams(q);
+      const wallSpan = wallWindow(q, nowMs);
       const walls = await queryQuotaWalls(db, database, {
         by: q.by,
-        from: nowMs - lookbackMs,
-        now: nowMs,
-        codes,
+        ...wallSpan,
         filters: parseFilters(q),
         limit: q.limit,
       });
@@ -257,16 +255,14 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
       const q = req.query;
       const nowMs = now();
       const range = parseRange(q, nowMs, 6 * HOUR_MS, MAX_RANGE);
-      const { lookbackMs, codes } = wallParams(q);
+      const wallSpan = wallWindow(q, nowMs);
       const asked = q.step ? parseDuration(q.step, 'step') : MINUTE_MS;
       // Whole minutes, and few enough buckets (the same bound as the series route).
       const minStep = Math.ceil((range.to - range.from) / MAX_POINTS / MINUTE_MS) * MINUTE_MS;
       const stepMs = Math.max(MINUTE_MS, Math.ceil(asked / MINUTE_MS) * MINUTE_MS, minStep);
       const walls = await queryQuotaWalls(db, database, {
         by: 'key',
-        from: nowMs - lookbackMs,
-        now: nowMs,
-        codes,
+        ...wallSpan,
         filters: parseFilters(q),
         limit: 1000,
       });

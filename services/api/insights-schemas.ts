@@ -2,16 +2,14 @@
 // validation, the serialization and the OpenAPI document come from these, like schemas.ts.
 import { Type } from 'typebox';
 import { DEFAULT_INCIDENT_OPTIONS as D } from '../core/incidents.js';
-import { QUOTA_WALL_CODES } from '../core/taxonomy.js';
 import { formatDuration } from '../core/timeparse.js';
-import { withDefault } from './schemas.js';
+import { FilterQuery, str, WallQuery, withDefault } from './schemas.js';
 
 /** Non-retryable categories whose repeats count as retry waste (also what `categories=All` means). */
 export const WASTE_CATEGORIES = 'quota,auth,account,permission';
 /** Categories an incident follows when neither codes nor categories are given. */
 export const INCIDENT_CATEGORIES = 'overload,rate_limit,server_error,timeout,network,quota,auth,account,permission';
 
-const str = (description: string) => Type.Optional(Type.String({ description }));
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
 const Range = {
@@ -20,10 +18,10 @@ const Range = {
 };
 
 const Labels = {
-  provider: str('Filter: comma-separated providers (empty, *, All or $__all = no filter).'),
-  model: str('Filter: comma-separated models.'),
-  key: str('Filter: comma-separated key fingerprints (fp_...).'),
-  tenant: str('Filter: comma-separated tenants.'),
+  provider: FilterQuery.provider,
+  model: FilterQuery.model,
+  key: FilterQuery.key,
+  tenant: FilterQuery.tenant,
 };
 
 export const RetryWasteQuerystring = Type.Object({
@@ -173,15 +171,7 @@ export const DriftResponse = Type.Object({
   ),
 });
 
-export const WallCalendarQuerystring = Type.Object({
-  ...Labels,
-  by: withDefault(Type.Union([Type.Literal('key'), Type.Literal('tenant')], { default: 'key' })),
-  lookback: withDefault(Type.String({ default: '6h', description: 'How far back to look for wall errors.' })),
-  codes: withDefault(
-    Type.String({ default: QUOTA_WALL_CODES.join(','), description: 'Codes meaning "blocked by a usage limit".' }),
-  ),
-  limit: withDefault(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
-});
+export const WallCalendarQuerystring = Type.Object({ ...Labels, ...WallQuery });
 
 export const WallCalendarResponse = Type.Object({
   rows: Type.Array(
@@ -209,10 +199,8 @@ export const WallTimelineQuerystring = Type.Object({
   ...Range,
   ...Labels,
   step: str('Bucket width (1m at least). Default: 1m, widened to stay under 11000 points per key.'),
-  lookback: withDefault(Type.String({ default: '6h', description: 'How far back to look for wall errors.' })),
-  codes: withDefault(
-    Type.String({ default: QUOTA_WALL_CODES.join(','), description: 'Codes meaning "blocked by a usage limit".' }),
-  ),
+  lookback: WallQuery.lookback,
+  codes: WallQuery.codes,
 });
 
 export const WallTimelineResponse = Type.Object({

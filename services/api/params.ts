@@ -13,10 +13,16 @@ export function durationParam(raw: string, name: string, max: number): number {
   return ms;
 }
 
-/** The lookback and the codes of the quota-wall routes (/quota-walls, its calendar and timeline). */
-export function wallParams(q: { lookback: string; codes: string }): { lookbackMs: number; codes: string[] } {
+/**
+ * The window and codes of the quota-wall routes (/quota-walls, its calendar and timeline), as the
+ * wall query takes them: walls seen from `lookback` before now, of these codes.
+ */
+export function wallWindow(
+  q: { lookback: string; codes: string },
+  nowMs: number,
+): { from: number; now: number; codes: string[] } {
   const lookbackMs = durationParam(q.lookback, 'lookback', MINUTE_ROLLUP_WINDOW_MS);
   const codes = parseList(q.codes);
   if (!codes) throw new InputError('codes: give at least one code, e.g. codes=1308,1310');
-  return { lookbackMs, codes };
+  return { from: nowMs - lookbackMs, now: nowMs, codes };
 }

@@ -12,7 +12,7 @@ import {
   TimeInputError,
 } from '../core/timeparse.js';
 import { type Dimension, InputError, isDimension, parseDimensions, parseFilters, parseList } from './dimensions.js';
-import { durationParam, MINUTE_ROLLUP_WINDOW_MS, wallParams } from './params.js';
+import { durationParam, MINUTE_ROLLUP_WINDOW_MS, wallWindow } from './params.js';
 import {
   type Querier,
   queryQuotaWalls,
@@ -201,12 +201,10 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
     async (req) => {
       const q = req.query;
       const nowMs = now();
-      const { lookbackMs, codes } = wallParams(q);
+      const wallSpan = wallWindow(q, nowMs);
       const rows = await queryQuotaWalls(db, database, {
         by: q.by,
-        from: nowMs - lookbackMs,
-        now: nowMs,
-        codes,
+        ...wallSpan,
         filters: parseFilters(q),
         limit: q.limit,
       });

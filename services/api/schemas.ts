@@ -16,7 +16,8 @@ export function withDefault<T extends TSchema>(schema: T): T {
   return Type.Optional(schema) as unknown as T;
 }
 
-const str = (description: string) => Type.Optional(Type.String({ description }));
+/** An optional string parameter without a default. */
+export const str = (description: string) => Type.Optional(Type.String({ description }));
 
 export const TimeQuery = {
   from: str('Start: epoch ms, ISO 8601 or relative (now-6h). Default: to minus 1h.'),
@@ -85,15 +86,17 @@ export const SurgesQuerystring = Type.Object({
   limit: withDefault(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
 });
 
-export const WallsQuerystring = Type.Object({
-  ...FilterQuery,
+/** The parameters of the quota-wall routes (params.ts wallWindow reads lookback and codes). */
+export const WallQuery = {
   by: withDefault(Type.Union([Type.Literal('key'), Type.Literal('tenant')], { default: 'key' })),
-  lookback: withDefault(Type.String({ default: '6h', description: 'How far back to look for quota errors.' })),
+  lookback: withDefault(Type.String({ default: '6h', description: 'How far back to look for wall errors.' })),
   codes: withDefault(
     Type.String({ default: QUOTA_WALL_CODES.join(','), description: 'Codes meaning "blocked by a usage limit".' }),
   ),
   limit: withDefault(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
-});
+};
+
+export const WallsQuerystring = Type.Object({ ...FilterQuery, ...WallQuery });
 
 export const SamplesQuerystring = Type.Object({
   ...TimeQuery,
