@@ -64,7 +64,7 @@ function rows(providers: readonly string[], source: string, list: readonly Row[]
 }
 
 /** Zhipu's bigmodel.cn and its international twin z.ai: one code space, one set of rows. */
-export const ZHIPU_FAMILY = ['zhipu', 'zai'] as const;
+const ZHIPU_FAMILY = ['zhipu', 'zai'] as const;
 
 export function isZhipuFamily(provider: string): boolean {
   return (ZHIPU_FAMILY as readonly string[]).includes(provider);
