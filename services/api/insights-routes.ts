@@ -3,9 +3,9 @@
 // function for the rows and one pure core function for the decision, and shape the answer.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { computeDrift } from '../core/drift.js';
-import { DEFAULT_INCIDENT_OPTIONS, findIncidents } from '../core/incidents.js';
+import { findIncidents } from '../core/incidents.js';
 import { computeRetryWaste } from '../core/retry-waste.js';
-import { DAY_MS, MAX_POINTS, parseDuration, parseRange, RETENTION_MS, TimeInputError } from '../core/timeparse.js';
+import { DAY_MS, HOUR_MS, MAX_POINTS, MINUTE_MS, parseDuration, parseRange } from '../core/timeparse.js';
 import { CATEGORIES } from '../core/types.js';
 import { wallTimeline } from '../core/wall-timeline.js';
 import {
@@ -17,6 +17,7 @@ import {
 } from '../store/insights.js';
 import { InputError, parseFilters, parseList } from './dimensions.js';
 import * as S from './insights-schemas.js';
+import { durationParam, MINUTE_ROLLUP_WINDOW_MS, wallWindow } from './params.js';
 import { type Querier, queryQuotaWalls } from './queries.js';
 import { ErrorResponse } from './schemas.js';
 
@@ -27,12 +28,9 @@ export interface InsightDeps {
 }
 
 const errorResponses = { 400: ErrorResponse, 401: ErrorResponse, 500: ErrorResponse };
-const HOUR = 3_600_000;
-const MINUTE = 60_000;
 /** The waste and incident routes read raw errors and the minute rollup: its retention bounds them. */
-const MAX_RANGE = RETENTION_MS['1m'];
+const MAX_RANGE = MINUTE_ROLLUP_WINDOW_MS;
 const MAX_ROWS = 500_000;
-const DEFAULT_INCIDENT_CATEGORIES = 'overload,rate_limit,server_error,timeout,network,quota,auth,account,permission';
 
 function labelFilters(q: Partial<Record<keyof LabelFilters, string | undefined>>): LabelFilters {
   const out: LabelFilters = {};
@@ -70,16 +68,15 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
     async (req) => {
       const q = req.query;
       const nowMs = now();
-      const range = parseRange(q, nowMs, 6 * HOUR, MAX_RANGE);
-      const repeatWindowMs = parseDuration(q.window ?? '10m', 'window');
-      if (repeatWindowMs > DAY_MS) throw new TimeInputError(`window '${q.window}' is over the limit of 1d`);
-      const by = q.by ?? 'key';
+      const range = parseRange(q, nowMs, 6 * HOUR_MS, MAX_RANGE);
+      const repeatWindowMs = durationParam(q.window, 'window', DAY_MS);
+      const by = q.by;
       let inputs: Awaited<ReturnType<typeof queryWasteInputs>>;
       try {
         inputs = await queryWasteInputs(db, database, {
           from: range.from,
           to: range.to,
-          categories: categoryList(q.categories, 'quota,auth,account,permission'),
+          categories: categoryList(q.categories, S.WASTE_CATEGORIES),
           filters: labelFilters(q),
           maxRows: MAX_ROWS,
         });
@@ -88,8 +85,8 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
         throw err;
       }
       const rows = computeRetryWaste(inputs.errors, inputs.okMinutes, { by, repeatWindowMs })
-        .filter((r) => r.wasted_calls >= (q.min_calls ?? 1))
-        .slice(0, q.limit ?? 1000)
+        .filter((r) => r.wasted_calls >= q.min_calls)
+        .slice(0, q.limit)
         .map(({ group, ...r }) => ({ ...r, [by]: group, reset_at_iso: iso(r.reset_at) }));
       return { rows };
     },
@@ -107,22 +104,20 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
     async (req) => {
       const q = req.query;
       const nowMs = now();
-      const range = parseRange(q, nowMs, 6 * HOUR, MAX_RANGE);
-      const gapMs = parseDuration(q.gap ?? '5m', 'gap');
-      if (gapMs > 6 * HOUR) throw new TimeInputError(`gap '${q.gap}' is over the limit of 6h`);
+      const range = parseRange(q, nowMs, 6 * HOUR_MS, MAX_RANGE);
+      const gapMs = durationParam(q.gap, 'gap', 6 * HOUR_MS);
       const codes = parseList(q.codes);
       // Empty, * or All: no category filter given (the defaults apply when no code is given either).
       let categories = parseList(q.categories) ? categoryList(q.categories, '') : undefined;
-      if (!codes && !categories) categories = categoryList(undefined, DEFAULT_INCIDENT_CATEGORIES);
-      const by = q.by ?? 'code';
-      const d = DEFAULT_INCIDENT_OPTIONS;
+      if (!codes && !categories) categories = categoryList(undefined, S.INCIDENT_CATEGORIES);
+      const by = q.by;
       const opts = {
         gapMs,
-        minPerMinute: q.min_per_minute ?? d.minPerMinute,
-        minShare: q.min_share ?? d.minShare,
-        minErrors: q.min_errors ?? d.minErrors,
-        minKeys: q.min_keys ?? d.minKeys,
-        minTenants: q.min_tenants ?? d.minTenants,
+        minPerMinute: q.min_per_minute,
+        minShare: q.min_share,
+        minErrors: q.min_errors,
+        minKeys: q.min_keys,
+        minTenants: q.min_tenants,
         to: range.to,
       };
       const inputs = await queryIncidentInputs(db, database, {
@@ -140,7 +135,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
             (q.verdict === undefined || i.verdict === q.verdict) &&
             (q.ongoing === undefined || i.ongoing === q.ongoing),
         )
-        .slice(0, q.limit ?? 1000)
+        .slice(0, q.limit)
         .map(({ group, ongoing, ...i }) => {
           const code = by === 'code' ? group : '*';
           const category = by === 'category' ? group : i.category;
@@ -171,7 +166,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
     },
     async (req) => {
       const q = req.query;
-      const range = parseRange(q, now(), 24 * HOUR, MAX_RANGE);
+      const range = parseRange(q, now(), 24 * HOUR_MS, MAX_RANGE);
       const wordings = await queryWordings(db, database, {
         from: range.from,
         to: range.to,
@@ -182,11 +177,11 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
       const rows = computeDrift(wordings)
         .filter(
           (r) =>
-            r.calls >= (q.min_calls ?? 1) &&
-            r.unmatched >= (q.min_unmatched ?? 0) &&
+            r.calls >= q.min_calls &&
+            r.unmatched >= q.min_unmatched &&
             (!q.only_drifting || r.unmatched > 0 || r.no_reset > 0),
         )
-        .slice(0, q.limit ?? 1000)
+        .slice(0, q.limit)
         .map((r) => ({
           ...r,
           unmatched_share: Math.round(r.unmatched_share * 1e6) / 1e6,
@@ -209,17 +204,12 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
     async (req) => {
       const q = req.query;
       const nowMs = now();
-      const lookback = parseDuration(q.lookback ?? '6h', 'lookback');
-      if (lookback > MAX_RANGE) throw new TimeInputError(`lookback '${q.lookback}' is over the limit of 13d`);
-      const codes = parseList(q.codes ?? '1113,1304,1308,1309,1310');
-      if (!codes) throw new InputError('codes: give at least one code, e.g. codes=1308,1310');
+      const wallSpan = wallWindow(q, nowMs);
       const walls = await queryQuotaWalls(db, database, {
-        by: q.by ?? 'key',
-        from: nowMs - lookback,
-        now: nowMs,
-        codes,
+        by: q.by,
+        ...wallSpan,
         filters: parseFilters(q),
-        limit: q.limit ?? 1000,
+        limit: q.limit,
       });
       const rows = walls
         .map((w) => {
@@ -264,20 +254,15 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
     async (req) => {
       const q = req.query;
       const nowMs = now();
-      const range = parseRange(q, nowMs, 6 * HOUR, MAX_RANGE);
-      const lookback = parseDuration(q.lookback ?? '6h', 'lookback');
-      if (lookback > MAX_RANGE) throw new TimeInputError(`lookback '${q.lookback}' is over the limit of 13d`);
-      const codes = parseList(q.codes ?? '1113,1304,1308,1309,1310');
-      if (!codes) throw new InputError('codes: give at least one code, e.g. codes=1308,1310');
-      const asked = q.step ? parseDuration(q.step, 'step') : MINUTE;
+      const range = parseRange(q, nowMs, 6 * HOUR_MS, MAX_RANGE);
+      const wallSpan = wallWindow(q, nowMs);
+      const asked = q.step ? parseDuration(q.step, 'step') : MINUTE_MS;
       // Whole minutes, and few enough buckets (the same bound as the series route).
-      const minStep = Math.ceil((range.to - range.from) / MAX_POINTS / MINUTE) * MINUTE;
-      const stepMs = Math.max(MINUTE, Math.ceil(asked / MINUTE) * MINUTE, minStep);
+      const minStep = Math.ceil((range.to - range.from) / MAX_POINTS / MINUTE_MS) * MINUTE_MS;
+      const stepMs = Math.max(MINUTE_MS, Math.ceil(asked / MINUTE_MS) * MINUTE_MS, minStep);
       const walls = await queryQuotaWalls(db, database, {
         by: 'key',
-        from: nowMs - lookback,
-        now: nowMs,
-        codes,
+        ...wallSpan,
         filters: parseFilters(q),
         limit: 1000,
       });

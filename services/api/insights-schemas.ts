@@ -1,8 +1,15 @@
 // TypeBox schemas of the insight routes (retry waste, incidents, wording drift, wall calendar): the
 // validation, the serialization and the OpenAPI document come from these, like schemas.ts.
 import { Type } from 'typebox';
+import { DEFAULT_INCIDENT_OPTIONS as D } from '../core/incidents.js';
+import { formatDuration } from '../core/timeparse.js';
+import { FilterQuery, str, WallQuery, withDefault } from './schemas.js';
 
-const str = (description: string) => Type.Optional(Type.String({ description }));
+/** Non-retryable categories whose repeats count as retry waste (also what `categories=All` means). */
+export const WASTE_CATEGORIES = 'quota,auth,account,permission';
+/** Categories an incident follows when neither codes nor categories are given. */
+export const INCIDENT_CATEGORIES = 'overload,rate_limit,server_error,timeout,network,quota,auth,account,permission';
+
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
 const Range = {
@@ -11,32 +18,32 @@ const Range = {
 };
 
 const Labels = {
-  provider: str('Filter: comma-separated providers (empty, *, All or $__all = no filter).'),
-  model: str('Filter: comma-separated models.'),
-  key: str('Filter: comma-separated key fingerprints (fp_...).'),
-  tenant: str('Filter: comma-separated tenants.'),
+  provider: FilterQuery.provider,
+  model: FilterQuery.model,
+  key: FilterQuery.key,
+  tenant: FilterQuery.tenant,
 };
 
 export const RetryWasteQuerystring = Type.Object({
   ...Range,
   ...Labels,
-  by: Type.Optional(
+  by: withDefault(
     Type.Union([Type.Literal('key'), Type.Literal('tenant'), Type.Literal('model')], {
       default: 'key',
       description: 'Group the waste by key, tenant or model (walls are always tracked per key).',
     }),
   ),
-  categories: Type.Optional(
+  categories: withDefault(
     Type.String({
-      default: 'quota,auth,account,permission',
+      default: WASTE_CATEGORIES,
       description: 'Categories of non-retryable errors that count as a wall.',
     }),
   ),
-  window: Type.Optional(
+  window: withDefault(
     Type.String({ default: '10m', description: 'A repeat of the same non-retryable code within this is waste.' }),
   ),
-  min_calls: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'Fewest wasted calls per group.' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+  min_calls: withDefault(Type.Integer({ minimum: 1, default: 1, description: 'Fewest wasted calls per group.' })),
+  limit: withDefault(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
 });
 
 export const RetryWasteResponse = Type.Object({
@@ -65,42 +72,45 @@ export const RetryWasteResponse = Type.Object({
 export const IncidentsQuerystring = Type.Object({
   ...Range,
   ...Labels,
-  by: Type.Optional(
+  by: withDefault(
     Type.Union([Type.Literal('code'), Type.Literal('category'), Type.Literal('provider')], {
       default: 'code',
       description: 'An episode is of one provider x code, provider x category, or provider (all matching errors).',
     }),
   ),
   codes: str('Error codes to follow (comma-separated). Matches code OR category.'),
-  categories: str(
-    'Error categories to follow. Default (neither given): overload,rate_limit,server_error,timeout,network,quota,auth,account,permission.',
+  categories: str(`Error categories to follow. Default (neither given): ${INCIDENT_CATEGORIES}.`),
+  gap: withDefault(
+    Type.String({
+      default: formatDuration(D.gapMs),
+      description: 'Hot minutes at most this far apart are one episode.',
+    }),
   ),
-  gap: Type.Optional(
-    Type.String({ default: '5m', description: 'Hot minutes at most this far apart are one episode.' }),
+  min_per_minute: withDefault(
+    Type.Integer({ minimum: 1, default: D.minPerMinute, description: 'Fewest errors for a hot minute.' }),
   ),
-  min_per_minute: Type.Optional(
-    Type.Integer({ minimum: 1, default: 3, description: 'Fewest errors for a hot minute.' }),
-  ),
-  min_share: Type.Optional(
+  min_share: withDefault(
     Type.Number({
       minimum: 0,
       maximum: 1,
-      default: 0.05,
+      default: D.minShare,
       description: "Smallest share of the provider's calls in a hot minute.",
     }),
   ),
-  min_errors: Type.Optional(Type.Integer({ minimum: 1, default: 10, description: 'Fewest errors in an episode.' })),
-  min_keys: Type.Optional(
-    Type.Integer({ minimum: 1, default: 3, description: 'Provider-wide needs at least this many keys...' }),
+  min_errors: withDefault(
+    Type.Integer({ minimum: 1, default: D.minErrors, description: 'Fewest errors in an episode.' }),
   ),
-  min_tenants: Type.Optional(
-    Type.Integer({ minimum: 1, default: 2, description: '...of at least this many tenants.' }),
+  min_keys: withDefault(
+    Type.Integer({ minimum: 1, default: D.minKeys, description: 'Provider-wide needs at least this many keys...' }),
+  ),
+  min_tenants: withDefault(
+    Type.Integer({ minimum: 1, default: D.minTenants, description: '...of at least this many tenants.' }),
   ),
   verdict: Type.Optional(
     Type.Union([Type.Literal('provider-wide'), Type.Literal('account-scoped')], { description: 'Only this verdict.' }),
   ),
   ongoing: Type.Optional(Type.Boolean({ description: 'Only ongoing (true) or ended (false) episodes.' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+  limit: withDefault(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
 });
 
 export const IncidentsResponse = Type.Object({
@@ -131,14 +141,14 @@ export const DriftQuerystring = Type.Object({
   ...Range,
   ...Labels,
   codes: str('Only these codes (comma-separated).'),
-  min_calls: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'Fewest calls of the code.' })),
-  min_unmatched: Type.Optional(
+  min_calls: withDefault(Type.Integer({ minimum: 1, default: 1, description: 'Fewest calls of the code.' })),
+  min_unmatched: withDefault(
     Type.Integer({ minimum: 0, default: 0, description: 'Fewest calls whose wording matches no template.' }),
   ),
-  only_drifting: Type.Optional(
+  only_drifting: withDefault(
     Type.Boolean({ default: false, description: 'Only codes with unmatched wordings or unread reset times.' }),
   ),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+  limit: withDefault(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
 });
 
 export const DriftResponse = Type.Object({
@@ -161,15 +171,7 @@ export const DriftResponse = Type.Object({
   ),
 });
 
-export const WallCalendarQuerystring = Type.Object({
-  ...Labels,
-  by: Type.Optional(Type.Union([Type.Literal('key'), Type.Literal('tenant')], { default: 'key' })),
-  lookback: Type.Optional(Type.String({ default: '6h', description: 'How far back to look for wall errors.' })),
-  codes: Type.Optional(
-    Type.String({ default: '1113,1304,1308,1309,1310', description: 'Codes meaning "blocked by a usage limit".' }),
-  ),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
-});
+export const WallCalendarQuerystring = Type.Object({ ...Labels, ...WallQuery });
 
 export const WallCalendarResponse = Type.Object({
   rows: Type.Array(
@@ -197,10 +199,8 @@ export const WallTimelineQuerystring = Type.Object({
   ...Range,
   ...Labels,
   step: str('Bucket width (1m at least). Default: 1m, widened to stay under 11000 points per key.'),
-  lookback: Type.Optional(Type.String({ default: '6h', description: 'How far back to look for wall errors.' })),
-  codes: Type.Optional(
-    Type.String({ default: '1113,1304,1308,1309,1310', description: 'Codes meaning "blocked by a usage limit".' }),
-  ),
+  lookback: WallQuery.lookback,
+  codes: WallQuery.codes,
 });
 
 export const WallTimelineResponse = Type.Object({

@@ -5,14 +5,12 @@
 // published, the rest summed into one `_other` series (or counted in errorscope_knowledge_omitted_series
 // where a sum means nothing, like a reset time). Keys appear only as stored: fingerprints (fp_…) or
 // non-secret ids, never raw keys.
-import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { evaluateSurge } from '../core/surge.js';
+import { QUOTA_WALL_CODES } from '../core/taxonomy.js';
 import { queryKeyCodeCounts, queryWindowErrorKeys, queryWindowErrors, type RowReader } from '../store/knowledge.js';
 import { queryQuotaWalls } from './queries.js';
 
-/** Codes meaning "blocked by a usage limit" (the /quota-walls default). */
-export const QUOTA_WALL_CODES = ['1113', '1304', '1308', '1309', '1310'];
 /** Watched codes: 1310 (the headline quota surge) and the per-key rate-limit codes. */
 export const SURGE_CODES = [
   '1310',
@@ -170,7 +168,7 @@ export function defaultKnowledgeOptions(o: KnowledgeOptions = {}): Required<Know
     surgeCodes: o.surgeCodes ?? SURGE_CODES,
     surgeWindowMs: o.surgeWindowMs ?? 15 * 60_000,
     surgeBaselineMs: o.surgeBaselineMs ?? 24 * 3_600_000,
-    wallCodes: o.wallCodes ?? QUOTA_WALL_CODES,
+    wallCodes: o.wallCodes ?? [...QUOTA_WALL_CODES],
     wallLookbackMs: o.wallLookbackMs ?? 6 * 3_600_000,
   };
 }
@@ -181,7 +179,13 @@ export function defaultKnowledgeOptions(o: KnowledgeOptions = {}): Required<Know
  */
 export function registerKnowledgeMetrics(
   registry: Registry,
-  deps: { db: RowReader; database: string; now: () => number; logger: Logger; options?: KnowledgeOptions },
+  deps: {
+    db: RowReader;
+    database: string;
+    now: () => number;
+    logger: { error(obj: object, msg: string): void };
+    options?: KnowledgeOptions;
+  },
 ): void {
   const opts = defaultKnowledgeOptions(deps.options);
   let cached: { at: number; snap: Promise<KnowledgeSnapshot | null> } | null = null;

@@ -9,10 +9,10 @@ import {
   parseRange,
   parseTime,
   planSeries,
-  RETENTION_MS,
   TimeInputError,
 } from '../core/timeparse.js';
 import { type Dimension, InputError, isDimension, parseDimensions, parseFilters, parseList } from './dimensions.js';
+import { durationParam, MINUTE_ROLLUP_WINDOW_MS, wallWindow } from './params.js';
 import {
   type Querier,
   queryQuotaWalls,
@@ -52,15 +52,6 @@ const errorResponses = {
   503: S.ErrorResponse,
 };
 
-/** Longest window the surge and wall queries read (the minute rollup's retention). */
-const MAX_WINDOW_MS = RETENTION_MS['1m'];
-
-function windowParam(raw: string, name: string, max: number): number {
-  const ms = parseDuration(raw, name);
-  if (ms > max) throw new TimeInputError(`${name} '${raw}' is over the limit of ${Math.floor(max / DAY_MS)}d`);
-  return ms;
-}
-
 export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) => {
   const { db, database, now } = deps;
 
@@ -88,15 +79,15 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
         to: range.to,
         groupBy,
         filters,
-        maxSeries: q.max_series ?? 100,
-        latency: q.latency ?? false,
+        maxSeries: q.max_series,
+        latency: q.latency,
       });
       return {
         resolution: plan.resolution,
         step_ms: plan.step_ms,
         from: plan.start,
         to: range.to,
-        rows: zeroFill(raw, groupBy, bucketStarts(plan, range.to), q.latency ?? false),
+        rows: zeroFill(raw, groupBy, bucketStarts(plan, range.to), q.latency),
       };
     },
   );
@@ -115,7 +106,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       const nowMs = now();
       const range = parseRange(q, nowMs);
       const plan = planSeries(range, nowMs);
-      const by = parseDimensions(q.by ?? 'code', 'by');
+      const by = parseDimensions(q.by, 'by');
       if (by.length === 0) throw new InputError(`by: give at least one dimension, e.g. by=code`);
       const rows = await queryTop(db, database, {
         resolution: plan.resolution,
@@ -123,8 +114,8 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
         to: range.to,
         by,
         filters: parseFilters(q),
-        limit: q.limit ?? 10,
-        latency: q.latency ?? false,
+        limit: q.limit,
+        latency: q.latency,
       });
       // With by=code every error row has error_rate 1: the share of all calls says how much it matters.
       const total = rows.length > 0 ? Number(rows[0]?.total_calls) : 0;
@@ -149,14 +140,14 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       const q = req.query;
       const nowMs = now();
       const to = q.to ? parseTime(q.to, nowMs, 'to') : nowMs;
-      const windowMs = windowParam(q.window ?? '15m', 'window', MAX_WINDOW_MS);
-      const baselineMs = windowParam(q.baseline ?? '24h', 'baseline', 30 * DAY_MS);
+      const windowMs = durationParam(q.window, 'window', MINUTE_ROLLUP_WINDOW_MS);
+      const baselineMs = durationParam(q.baseline, 'baseline', 30 * DAY_MS);
       if (windowMs < 60_000) throw new TimeInputError(`window must be at least 1m (minute rollup)`);
       if (baselineMs < windowMs) throw new TimeInputError(`baseline must be at least as long as window`);
-      if (to - windowMs < nowMs - MAX_WINDOW_MS) {
+      if (to - windowMs < nowMs - MINUTE_ROLLUP_WINDOW_MS) {
         throw new TimeInputError(`to: the recent window must lie within the last 13 days (minute rollup retention)`);
       }
-      const by = (q.by ?? 'key') as Dimension;
+      const by: Dimension = q.by;
       const counts = await querySurgeCounts(db, database, {
         by,
         to,
@@ -167,7 +158,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
         filters: parseFilters(q),
         now: nowMs,
       });
-      const thresholds = { minCount: q.min_count ?? 5, ratio: q.ratio ?? 3, z: q.z };
+      const thresholds = { minCount: q.min_count, ratio: q.ratio, z: q.z };
       const rows = counts.rows
         .map((r) => {
           const s = evaluateSurge(
@@ -188,7 +179,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
           };
         })
         .filter((r) => !q.only_surging || r.surging === 1)
-        .slice(0, q.limit ?? 1000);
+        .slice(0, q.limit);
       return {
         window_ms: windowMs,
         baseline_ms: counts.baselineMs,
@@ -210,16 +201,12 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
     async (req) => {
       const q = req.query;
       const nowMs = now();
-      const lookback = windowParam(q.lookback ?? '6h', 'lookback', MAX_WINDOW_MS);
-      const codes = parseList(q.codes ?? '1113,1304,1308,1309,1310');
-      if (!codes) throw new InputError('codes: give at least one code, e.g. codes=1308,1310');
+      const wallSpan = wallWindow(q, nowMs);
       const rows = await queryQuotaWalls(db, database, {
-        by: q.by ?? 'key',
-        from: nowMs - lookback,
-        now: nowMs,
-        codes,
+        by: q.by,
+        ...wallSpan,
         filters: parseFilters(q),
-        limit: q.limit ?? 1000,
+        limit: q.limit,
       });
       return { rows };
     },
@@ -241,7 +228,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
         from: range.from,
         to: range.to,
         filters: parseFilters(q),
-        limit: q.limit ?? 100,
+        limit: q.limit,
       });
       return { rows };
     },
@@ -280,7 +267,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       const rows = await queryUnknownCodes(db, database, {
         since: q.from ? parseTime(q.from, now(), 'from') : undefined,
         provider: parseList(q.provider),
-        limit: q.limit ?? 1000,
+        limit: q.limit,
       });
       return { rows };
     },
@@ -312,7 +299,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
         from: plan.start,
         to: range.to,
         filters: parseFilters(req.query, [dimension]),
-        limit: req.query.limit ?? 1000,
+        limit: req.query.limit,
       });
       return { rows };
     },

@@ -1,9 +1,23 @@
 // TypeBox schemas of the query API: the validation, the serialization and the OpenAPI document all
 // come from these. Response rows are flat objects with typed columns (Grafana Infinity, root `rows`).
-import { Type } from 'typebox';
+import { type TSchema, Type } from 'typebox';
+import { QUOTA_WALL_CODES } from '../core/taxonomy.js';
 import { DIMENSIONS } from './dimensions.js';
 
-const str = (description: string) => Type.Optional(Type.String({ description }));
+/**
+ * A parameter that may be left out and has a default: optional in the OpenAPI document and to the
+ * validator, which fills the default in (plugins/validation.ts, useDefaults), so the handler's type
+ * has the value. The schema is the one place the default is stated: handlers need no `??` fallback.
+ */
+export function withDefault<T extends TSchema>(schema: T): T {
+  if ((schema as { default?: unknown }).default === undefined) {
+    throw new Error('withDefault: the schema declares no default');
+  }
+  return Type.Optional(schema) as unknown as T;
+}
+
+/** An optional string parameter without a default. */
+export const str = (description: string) => Type.Optional(Type.String({ description }));
 
 export const TimeQuery = {
   from: str('Start: epoch ms, ISO 8601 or relative (now-6h). Default: to minus 1h.'),
@@ -27,10 +41,10 @@ export const SeriesQuerystring = Type.Object({
   ...FilterQuery,
   step: str('Bucket width (30s, 1m, 5m, 1h, 1d), rounded up to the resolution. Default: the resolution.'),
   group_by: str(`Label columns of the series, ${dimsDescription}. Empty: one series.`),
-  latency: Type.Optional(
+  latency: withDefault(
     Type.Boolean({ default: false, description: 'Add latency_p50/p90/p99 columns (ms; null without calls).' }),
   ),
-  max_series: Type.Optional(
+  max_series: withDefault(
     Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Most label sets (most errors first).' }),
   ),
 });
@@ -38,9 +52,9 @@ export const SeriesQuerystring = Type.Object({
 export const TopQuerystring = Type.Object({
   ...TimeQuery,
   ...FilterQuery,
-  by: Type.Optional(Type.String({ description: `Breakdown, ${dimsDescription}.`, default: 'code' })),
-  latency: Type.Optional(Type.Boolean({ default: false, description: 'Add latency_p50/p90/p99 columns (ms).' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 10 })),
+  by: withDefault(Type.String({ description: `Breakdown, ${dimsDescription}.`, default: 'code' })),
+  latency: withDefault(Type.Boolean({ default: false, description: 'Add latency_p50/p90/p99 columns (ms).' })),
+  limit: withDefault(Type.Integer({ minimum: 1, maximum: 1000, default: 10 })),
 });
 
 export const SurgesQuerystring = Type.Object({
@@ -48,17 +62,17 @@ export const SurgesQuerystring = Type.Object({
   to: str('End of the recent window (default now).'),
   codes: str('Error codes to count (comma-separated), e.g. 1310. Matches code OR category.'),
   categories: str('Error categories to count (comma-separated), e.g. quota,rate_limit.'),
-  by: Type.Optional(
+  by: withDefault(
     Type.Union([Type.Literal('key'), Type.Literal('tenant'), Type.Literal('model'), Type.Literal('provider')], {
       default: 'key',
     }),
   ),
-  window: Type.Optional(Type.String({ default: '15m', description: 'Recent window length (e.g. 15m).' })),
-  baseline: Type.Optional(Type.String({ default: '24h', description: 'Baseline window before the recent one.' })),
-  min_count: Type.Optional(
+  window: withDefault(Type.String({ default: '15m', description: 'Recent window length (e.g. 15m).' })),
+  baseline: withDefault(Type.String({ default: '24h', description: 'Baseline window before the recent one.' })),
+  min_count: withDefault(
     Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 5, description: 'Fewest errors for a surge.' }),
   ),
-  ratio: Type.Optional(
+  ratio: withDefault(
     Type.Number({ minimum: 0, maximum: 1_000_000, default: 3, description: 'Smallest count/expected for a surge.' }),
   ),
   z: Type.Optional(
@@ -68,24 +82,26 @@ export const SurgesQuerystring = Type.Object({
       description: 'Smallest Poisson z-score for a surge (not checked when absent).',
     }),
   ),
-  only_surging: Type.Optional(Type.Boolean({ default: false, description: 'Return surging groups only.' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+  only_surging: withDefault(Type.Boolean({ default: false, description: 'Return surging groups only.' })),
+  limit: withDefault(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
 });
 
-export const WallsQuerystring = Type.Object({
-  ...FilterQuery,
-  by: Type.Optional(Type.Union([Type.Literal('key'), Type.Literal('tenant')], { default: 'key' })),
-  lookback: Type.Optional(Type.String({ default: '6h', description: 'How far back to look for quota errors.' })),
-  codes: Type.Optional(
-    Type.String({ default: '1113,1304,1308,1309,1310', description: 'Codes meaning "blocked by a usage limit".' }),
+/** The parameters of the quota-wall routes (params.ts wallWindow reads lookback and codes). */
+export const WallQuery = {
+  by: withDefault(Type.Union([Type.Literal('key'), Type.Literal('tenant')], { default: 'key' })),
+  lookback: withDefault(Type.String({ default: '6h', description: 'How far back to look for wall errors.' })),
+  codes: withDefault(
+    Type.String({ default: QUOTA_WALL_CODES.join(','), description: 'Codes meaning "blocked by a usage limit".' }),
   ),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
-});
+  limit: withDefault(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+};
+
+export const WallsQuerystring = Type.Object({ ...FilterQuery, ...WallQuery });
 
 export const SamplesQuerystring = Type.Object({
   ...TimeQuery,
   ...FilterQuery,
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  limit: withDefault(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
 });
 
 export const TaxonomyQuerystring = Type.Object({
@@ -96,7 +112,7 @@ export const TaxonomyQuerystring = Type.Object({
 export const UnknownQuerystring = Type.Object({
   from: str('Only codes seen since (epoch ms, ISO or relative). Default: all time.'),
   provider: FilterQuery.provider,
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+  limit: withDefault(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
 });
 
 export const ValuesParams = Type.Object({
@@ -111,7 +127,7 @@ export const ValuesQuerystring = Type.Object({
   from: str('Start (default: to minus 7d).'),
   to: str('End (default: now).'),
   ...FilterQuery,
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
+  limit: withDefault(Type.Integer({ minimum: 1, maximum: 10000, default: 1000 })),
 });
 
 // Label columns that may appear in a grouped row (only the requested ones do).

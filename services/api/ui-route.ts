@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync } from 'fastify';
 
-/** Paths the page and its assets live under; app.ts serves them without auth, like /docs. */
+/** Paths the page and its assets live under; plugins/auth.ts serves them without auth, like /docs. */
 export const UI_PATHS = { page: '/', assets: '/ui' } as const;
 
 interface Asset {

@@ -1,7 +1,7 @@
 // The taxonomy compiled once at module load: a Map keyed by provider+code, variant regexes and
 // template regexes prebuilt, so classifying a structured code is one hash lookup.
 import { GENERIC, TAXONOMY, type TaxonomyEntry } from './taxonomy.js';
-import { type CompiledTemplate, compileTemplate } from './text.js';
+import { type CompiledTemplate, compileTemplate } from './templates.js';
 
 export interface CompiledEntry {
   entry: TaxonomyEntry;

@@ -6,17 +6,11 @@ import { scrubSecrets } from './fingerprint.js';
 import { meaningOf, meaningOfType, periodOf, relativeDelayMs } from './meaning.js';
 import type { NormalizedEnvelope } from './normalize.js';
 import { PARENT } from './providers.js';
+import { findResetTime, parseDateTime, parseGoDuration, parseRetryAfter } from './reset-time.js';
 import { statusIn } from './scan.js';
-import { GENERIC } from './taxonomy.js';
-import {
-  applyTemplate,
-  findResetTime,
-  parseDateTime,
-  parseDuration,
-  parseRetryAfter,
-  retryableByDefault,
-} from './text.js';
-import type { Category } from './types.js';
+import { GENERIC, isZhipuFamily } from './taxonomy.js';
+import { applyTemplate } from './templates.js';
+import { type Category, retryableByDefault } from './types.js';
 
 /** Internal result: like Classification, with reset time in epoch ms and the raw sample for storage. */
 export interface Verdict {
@@ -56,7 +50,6 @@ function isWrapperType(type: string): boolean {
 
 const RELAY_TYPES = new Set(['new_api_error', 'one_api_error', 'upstream_error', 'shell_api_error']);
 
-const ZHIPU_FAMILY = new Set(['zhipu', 'zai']);
 const FALLBACK_ORDER = [
   'zhipu',
   'new-api',
@@ -211,7 +204,7 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
         n >= 400 &&
         n <= 599 &&
         (httpStatus === null || httpStatus === n) &&
-        !(n === 500 && ZHIPU_FAMILY.has(provider))
+        !(n === 500 && isZhipuFamily(provider))
       ) {
         // An HTTP error status written in the code field.
         httpStatus ??= n;
@@ -366,7 +359,7 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
     if (env.secrets.length > 0) for (const k of Object.keys(vars)) vars[k] = scrubSecrets(vars[k]!, env.secrets);
   }
   const cst =
-    ZHIPU_FAMILY.has(provider) || business !== null || (selected !== null && ZHIPU_FAMILY.has(selected.entry.provider));
+    isZhipuFamily(provider) || business !== null || (selected !== null && isZhipuFamily(selected.entry.provider));
   let resetMs: number | null = null;
   if (vars.next_flush_time !== undefined) resetMs = parseDateTime(vars.next_flush_time, cst);
   if (resetMs === null && text !== '') resetMs = findResetTime(text, cst);
@@ -437,7 +430,7 @@ function statusRow(provider: string, httpStatus: number | null, text: string): C
 
 /** Providers whose numeric business codes are Zhipu's (the family itself, relays, and unknown hosts). */
 function ZHIPU_CODES_OK(provider: string): boolean {
-  return provider === '' || provider === 'unknown' || ZHIPU_FAMILY.has(provider) || provider === 'new-api';
+  return provider === '' || provider === 'unknown' || isZhipuFamily(provider) || provider === 'new-api';
 }
 
 const ownChains = new Map<string, readonly string[]>();
@@ -498,7 +491,7 @@ function resetFromHeaders(headers: Record<string, unknown>, callTs: number): num
   }
   const ra = parseRetryAfter(retryAfter, callTs);
   if (ra !== null) return ra;
-  const d = parseDuration(resetDuration);
+  const d = parseGoDuration(resetDuration);
   if (d !== null) return callTs + d;
   if (typeof resetStamp === 'string' && resetStamp.length < 64) {
     if (isDigits(resetStamp)) {

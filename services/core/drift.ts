@@ -9,7 +9,7 @@
 // its templates carries `${next_flush_time}`.
 import { variants } from './catalog.js';
 import { GENERIC } from './taxonomy.js';
-import { compileTemplate } from './text.js';
+import { compileTemplate } from './templates.js';
 
 export interface WordingCount {
   provider: string;

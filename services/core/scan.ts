@@ -1,7 +1,7 @@
 // A bounded scanner for error text as logs carry it: SDK and CLI strings that put the HTTP status and the
 // provider's JSON (or a Python dict repr) anywhere in a line, bracket codes anywhere, errno and exception
 // names. One pass of a few regexes over at most SCAN_MAX characters; no regex per tool. Pure.
-import { pythonReprToJson } from './text.js';
+import { pythonReprToJson } from './python-repr.js';
 
 /** Only the head of a text is scanned: real error lines are short, and a huge body must not cost much. */
 export const SCAN_MAX = 16_384;

@@ -20,6 +20,11 @@ export interface TaxonomyEntry {
   match: string | null;
   /** Where the row comes from (seed file id or public reference). */
   source: string;
+  /**
+   * A quota wall: the key is blocked until a usage limit resets or the account is topped up, so every
+   * call before then fails the same way. The quota-wall routes, alerts and dashboards watch these codes.
+   */
+  quota_wall: boolean;
 }
 
 /** Providers sharing one code space are listed together; `*` rows apply to any provider. */
@@ -32,7 +37,7 @@ type Row = [
   retryable: boolean,
   title: string,
   remedy: string,
-  extra?: { en?: string; zh?: string; match?: string; source?: string },
+  extra?: { en?: string; zh?: string; match?: string; source?: string; wall?: true },
 ];
 
 function rows(providers: readonly string[], source: string, list: readonly Row[]): TaxonomyEntry[] {
@@ -51,13 +56,19 @@ function rows(providers: readonly string[], source: string, list: readonly Row[]
         template_zh: extra?.zh ?? null,
         match: extra?.match ?? null,
         source: extra?.source ?? source,
+        quota_wall: extra?.wall ?? false,
       });
     }
   }
   return out;
 }
 
+/** Zhipu's bigmodel.cn and its international twin z.ai: one code space, one set of rows. */
 const ZHIPU_FAMILY = ['zhipu', 'zai'] as const;
+
+export function isZhipuFamily(provider: string): boolean {
+  return (ZHIPU_FAMILY as readonly string[]).includes(provider);
+}
 
 // Seeds 000/001/002: the HTTP status table (same for bigmodel.cn and z.ai).
 const ZHIPU_HTTP: Row[] = [
@@ -264,6 +275,7 @@ const ZHIPU_CODES: Row[] = [
     {
       en: 'Your account is in arrears, please recharge and try again',
       zh: '您的账户已欠费，请充值后重试',
+      wall: true,
     },
   ],
   [
@@ -278,6 +290,7 @@ const ZHIPU_CODES: Row[] = [
       zh: '余额不足或无可用资源包,请充值。',
       match: 'insufficient balance|resource package|余额不足|资源包',
       source: 'field (live wording)',
+      wall: true,
     },
   ],
   [
@@ -457,7 +470,7 @@ const ZHIPU_CODES: Row[] = [
     false,
     'Daily call limit for this API reached. For more requests, please contact customer service to purchase',
     'Wait for the daily reset or buy more calls',
-    { zh: '该API已达今日调用次数限额，如有更多需求，请联系客服购买' },
+    { zh: '该API已达今日调用次数限额，如有更多需求，请联系客服购买', wall: true },
   ],
   [
     1305,
@@ -479,6 +492,7 @@ const ZHIPU_CODES: Row[] = [
       // The seed lost the period ("Usage limit reached for ."); live messages say e.g. "for 5 hour".
       en: 'Usage limit reached for ${period}. Your limit will reset at ${next_flush_time}',
       zh: '已达到 ${period} 的使用上限。您的限额将在 ${next_flush_time} 重置',
+      wall: true,
     },
   ],
   [
@@ -488,6 +502,7 @@ const ZHIPU_CODES: Row[] = [
     false,
     'Your GLM Coding Plan package has expired and is temporarily unavailable',
     'Renew the subscription at https://z.ai/subscribe',
+    { wall: true },
   ],
   [
     1310,
@@ -496,7 +511,7 @@ const ZHIPU_CODES: Row[] = [
     false,
     'Weekly/Monthly Limit Exhausted. Your limit will reset at ${next_flush_time}',
     'Wait until the reset time or upgrade the plan',
-    { en: 'Weekly/Monthly Limit Exhausted. Your limit will reset at ${next_flush_time}' },
+    { en: 'Weekly/Monthly Limit Exhausted. Your limit will reset at ${next_flush_time}', wall: true },
   ],
   [
     1311,
@@ -1067,6 +1082,14 @@ export const TAXONOMY: readonly TaxonomyEntry[] = Object.freeze([
   ...rows(['azure'], 'azure-openai:errors', AZURE),
   ...rows([GENERIC], 'seed:004', HTTP_GENERIC),
 ]);
+
+/**
+ * The codes of the rows flagged `quota_wall`, in order: the default of the quota-wall routes and of
+ * /metrics' wall gauges. Dashboards, alert rules and docs cannot import it: a test compares their lists.
+ */
+export const QUOTA_WALL_CODES: readonly string[] = Object.freeze(
+  [...new Set(TAXONOMY.filter((e) => e.quota_wall).map((e) => e.code))].sort(),
+);
 
 /** Every provider name the taxonomy knows (besides `*`). */
 export const PROVIDERS = [

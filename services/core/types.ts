@@ -22,6 +22,18 @@ export const CATEGORIES = [
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
+/** Default retryability of a category, used for codes the taxonomy does not know. */
+export function retryableByDefault(category: Category): boolean {
+  return (
+    category === 'rate_limit' ||
+    category === 'overload' ||
+    category === 'server_error' ||
+    category === 'network' ||
+    category === 'timeout' ||
+    category === 'conflict'
+  );
+}
+
 /**
  * One API call as shipped to Kafka (one JSON object per message). Every field is optional: the
  * normalizer accepts what real gateways write and says what was wrong with the rest.

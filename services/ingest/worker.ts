@@ -19,7 +19,7 @@ import {
 import type { Logger } from 'pino';
 import type { OtlpMapOptions } from '../core/otlp.js';
 import { countBeyondRetention } from '../core/retention.js';
-import { type DeadLetter, type DeadLetterSink, kafkaDeadLetters } from '../kafka/dlq.js';
+import { type DeadLetterMessage, type DeadLetterSink, kafkaDeadLetters } from '../kafka/dlq.js';
 import type { CallInserter } from '../store/calls.js';
 import type { IntentStore, PartitionRef } from '../store/intents.js';
 import { classifyMessages, type IngestFormat } from './formats.js';
@@ -260,7 +260,7 @@ export class IngestWorker {
         });
         await this.deps.inserter.insertCalls(rows, seg.token);
         if (rejected.length > 0) {
-          const letters: DeadLetter[] = rejected.map((r) => {
+          const letters: DeadLetterMessage[] = rejected.map((r) => {
             const m = slice[r.index] as (typeof slice)[number];
             return {
               topic,

@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import type { Message, Producer } from 'kafkajs';
 import { scrubSecrets } from '../core/fingerprint.js';
 
-export interface DeadLetter {
+/** A message for the dead-letter topic (services/store/dead-letters.ts DeadLetter is the stored row). */
+export interface DeadLetterMessage {
   topic: string;
   partition: number;
   offset: number;
@@ -24,7 +25,7 @@ export interface DeadLetter {
 }
 
 export interface DeadLetterSink {
-  send(letters: readonly DeadLetter[]): Promise<void>;
+  send(letters: readonly DeadLetterMessage[]): Promise<void>;
 }
 
 export const DLQ_HEADERS = {
@@ -83,7 +84,7 @@ export function sha256Hex(value: Buffer | null): string {
   return value === null ? '' : createHash('sha256').update(value).digest('hex');
 }
 
-function headersOf(l: DeadLetter): Record<string, string> {
+function headersOf(l: DeadLetterMessage): Record<string, string> {
   const h: Record<string, string> = {
     [DLQ_HEADERS.reason]: l.reason,
     [DLQ_HEADERS.topic]: l.topic,
@@ -96,12 +97,12 @@ function headersOf(l: DeadLetter): Record<string, string> {
 }
 
 /** The full copy: original key and value, credentials replaced by their fingerprints. */
-export function fullCopy(l: DeadLetter): Message {
+export function fullCopy(l: DeadLetterMessage): Message {
   return { key: scrubBytes(l.key), value: scrubBytes(l.value), headers: headersOf(l) };
 }
 
 /** A copy keeping the first `keepBytes` of the value, with why, the original size and hash. Pure. */
-export function truncatedCopy(l: DeadLetter, keepBytes: number, why: string): Message {
+export function truncatedCopy(l: DeadLetterMessage, keepBytes: number, why: string): Message {
   const headers = headersOf(l);
   headers[DLQ_HEADERS.truncated] = why.slice(0, 512);
   headers[DLQ_HEADERS.originalSize] = String(l.value?.byteLength ?? 0);
@@ -118,7 +119,7 @@ export function truncatedCopy(l: DeadLetter, keepBytes: number, why: string): Me
 
 export interface DeadLetterEvents {
   /** A letter went out as a truncated copy (`keptBytes` of its value) because the full copy was refused. */
-  onTruncated?(letter: DeadLetter, keptBytes: number, why: string): void;
+  onTruncated?(letter: DeadLetterMessage, keptBytes: number, why: string): void;
 }
 
 export function kafkaDeadLetters(producer: Producer, dlqTopic: string, events: DeadLetterEvents = {}): DeadLetterSink {
@@ -147,7 +148,7 @@ export function kafkaDeadLetters(producer: Producer, dlqTopic: string, events: D
     },
   };
 
-  async function sendTruncated(l: DeadLetter, why: string): Promise<void> {
+  async function sendTruncated(l: DeadLetterMessage, why: string): Promise<void> {
     const size = l.value?.byteLength ?? 0;
     // Only sizes below the original: the full copy was just refused.
     const ladder = TRUNCATED_VALUE_BYTES.filter((n) => n < size || n === 0);

@@ -5,8 +5,8 @@
 // counts are those of the planted calls that match. A new data route without an oracle fails here.
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../services/api/app.js';
 import { DIMENSIONS, type Dimension } from '../../services/api/dimensions.js';
+import { buildApp } from '../../services/api/server.js';
 import { TAXONOMY } from '../../services/core/taxonomy.js';
 import type { CallRecord } from '../../services/core/types.js';
 import { openTestStore, type SeedKey, seed, type TestStore } from '../helpers/seed.js';

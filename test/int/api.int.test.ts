@@ -3,7 +3,7 @@
 // records in plain JS, never hard-coded.
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../services/api/app.js';
+import { buildApp } from '../../services/api/server.js';
 import { exactQuantile, RELATIVE_ERROR } from '../../services/core/latency-histogram.js';
 import { TAXONOMY } from '../../services/core/taxonomy.js';
 import type { CallRecord } from '../../services/core/types.js';

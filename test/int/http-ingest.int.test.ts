@@ -6,8 +6,8 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../services/api/app.js';
 import { Gate, INGEST_BODY_LIMIT } from '../../services/api/ingest-body.js';
+import { buildApp } from '../../services/api/server.js';
 import { MAX_JSON_DEPTH } from '../../services/core/json-depth.js';
 import { clickhouseInserter } from '../../services/store/calls.js';
 import { clickhouseDeadLetters } from '../../services/store/dead-letters.js';

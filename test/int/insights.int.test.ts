@@ -3,7 +3,7 @@
 // computed from the planted envelopes or the stored records, never copied from an answer.
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../services/api/app.js';
+import { buildApp } from '../../services/api/server.js';
 import { generateTraffic, planTraffic } from '../../services/core/demo-traffic.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { TAXONOMY } from '../../services/core/taxonomy.js';

@@ -12,7 +12,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin, Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../services/api/app.js';
+import { buildApp } from '../../services/api/server.js';
 import { parseConfig } from '../../services/config.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { fromNewApiLog } from '../../services/core/gateway-logs.js';

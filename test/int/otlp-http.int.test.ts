@@ -14,7 +14,7 @@ import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } f
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../services/api/app.js';
+import { buildApp } from '../../services/api/server.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { clickhouseInserter } from '../../services/store/calls.js';
 import { clickhouseDeadLetters } from '../../services/store/dead-letters.js';

@@ -2,7 +2,7 @@
 // many of its calls were already past that table's retention, and the store holds exactly the rest.
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../services/api/app.js';
+import { buildApp } from '../../services/api/server.js';
 import { parseConfig } from '../../services/config.js';
 import { clickhouseInserter } from '../../services/store/calls.js';
 import { clickhouseDeadLetters } from '../../services/store/dead-letters.js';

@@ -1,15 +1,6 @@
 import { ClickHouseError } from '@clickhouse/client';
 import { describe, expect, test } from 'vitest';
 import {
-  ApiConfigError,
-  bearerToken,
-  checkAuthPolicy,
-  classifyError,
-  isLoopback,
-  isPublicPath,
-  tokenMatcher,
-} from '../../services/api/app.js';
-import {
   filterSql,
   InputError,
   parseDimensions,
@@ -17,6 +8,15 @@ import {
   parseList,
   selectDims,
 } from '../../services/api/dimensions.js';
+import {
+  ApiConfigError,
+  bearerToken,
+  checkAuthPolicy,
+  isLoopback,
+  isPublicPath,
+  tokenMatcher,
+} from '../../services/api/plugins/auth.js';
+import { toHttpError } from '../../services/api/plugins/errors.js';
 import { zeroFill } from '../../services/api/routes.js';
 import { TimeInputError } from '../../services/core/timeparse.js';
 
@@ -141,31 +141,31 @@ describe('auth policy and tokens', () => {
   ])('isPublicPath(%s)', (url, want) => expect(isPublicPath(url)).toBe(want));
 });
 
-describe('classifyError', () => {
+describe('toHttpError', () => {
   test('input errors and user-caused ClickHouse errors are 400; others are generic 500', () => {
-    expect(classifyError(new InputError('by: nope'))).toEqual({
+    expect(toHttpError(new InputError('by: nope'))).toEqual({
       status: 400,
       error: 'Bad Request',
       message: 'by: nope',
     });
-    expect(classifyError(new TimeInputError('from: bad')).status).toBe(400);
+    expect(toHttpError(new TimeInputError('from: bad')).status).toBe(400);
     const user = new ClickHouseError({
       message: 'Timeout exceeded: elapsed 30 s',
       code: '159',
       type: 'TIMEOUT_EXCEEDED',
     });
-    expect(classifyError(user)).toMatchObject({
+    expect(toHttpError(user)).toMatchObject({
       status: 400,
       message: expect.stringMatching(/TIMEOUT_EXCEEDED.*narrow/),
     });
     const ours = new ClickHouseError({ message: 'Unknown table secret_db.x', code: '60', type: 'UNKNOWN_TABLE' });
-    expect(classifyError(ours)).toEqual({ status: 500, error: 'Internal Server Error', message: 'internal error' });
-    expect(classifyError(new Error('boom: password=hunter2'))).toEqual({
+    expect(toHttpError(ours)).toEqual({ status: 500, error: 'Internal Server Error', message: 'internal error' });
+    expect(toHttpError(new Error('boom: password=hunter2'))).toEqual({
       status: 500,
       error: 'Internal Server Error',
       message: 'internal error',
     });
-    expect(classifyError(Object.assign(new Error('Rate limit exceeded'), { statusCode: 429 }))).toMatchObject({
+    expect(toHttpError(Object.assign(new Error('Rate limit exceeded'), { statusCode: 429 }))).toMatchObject({
       status: 429,
       error: 'Too Many Requests',
     });

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
 import {
-  type DeadLetter,
+  type DeadLetterMessage,
   DLQ_HEADERS,
   fullCopy,
   isTooLarge,
@@ -12,7 +12,7 @@ import {
   truncatedCopy,
 } from '../../services/kafka/dlq.js';
 
-function letter(value: Buffer | null, key: Buffer | null = Buffer.from('k1')): DeadLetter {
+function letter(value: Buffer | null, key: Buffer | null = Buffer.from('k1')): DeadLetterMessage {
   return { topic: 't', partition: 2, offset: 41, timestamp: '1700000000000', key, value, reason: 'invalid JSON: x' };
 }
 
