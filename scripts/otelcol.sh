@@ -4,7 +4,7 @@
 # Built with the official builder (go.opentelemetry.io/collector/cmd/builder, from the Go module proxy)
 # from the manifest below: filelog receiver, otlp receiver, transform and batch processors, kafka and
 # otlphttp exporters. The binary is cached in $ERRORSCOPE_CACHE/bin/otelcol-errorscope-<version>, so only
-# the first run builds anything (several minutes on 2 cores). Needs Go 1.24+.
+# the first run builds anything (it takes minutes). Needs Go 1.24+.
 #
 #   scripts/otelcol.sh build   build once (no-op when cached); prints the binary's path
 #   scripts/otelcol.sh path    print the binary's path; exit 1 when it is not built
