@@ -5,12 +5,12 @@ import { DIMENSIONS } from './dimensions.js';
 
 const str = (description: string) => Type.Optional(Type.String({ description }));
 
-export const TimeQuery = {
+const TimeQuery = {
   from: str('Start: epoch ms, ISO 8601 or relative (now-6h). Default: to minus 1h.'),
   to: str('End: epoch ms, ISO 8601 or relative (now). Default: now.'),
 };
 
-export const FilterQuery = {
+const FilterQuery = {
   provider: str('Filter: comma-separated providers (empty, *, All or $__all = no filter).'),
   model: str('Filter: comma-separated models.'),
   key: str('Filter: comma-separated key fingerprints (fp_...).'),

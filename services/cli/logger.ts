@@ -7,7 +7,7 @@ import pretty from 'pino-pretty';
 import type { Config } from '../config.js';
 
 /** Fields that may hold a secret: removed from every log line. */
-export const REDACT = ['req.headers.authorization', 'headers.authorization', 'api_key', '*.api_key'];
+const REDACT = ['req.headers.authorization', 'headers.authorization', 'api_key', '*.api_key'];
 
 export function usePretty(format: Config['LOG_FORMAT'], stdoutIsTty: boolean): boolean {
   return format === 'pretty' || (format === 'auto' && stdoutIsTty);

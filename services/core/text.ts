@@ -161,29 +161,6 @@ export function pythonReprToJson(s: string): string | null {
   return out;
 }
 
-/** Message heuristics for codes the taxonomy does not know. First match wins; order matters. */
-export const MESSAGE_RULES: ReadonlyArray<readonly [RegExp, Category]> = [
-  [/overload|high traffic|capacity|繁忙|过载|访问量过大/i, 'overload'],
-  [/rate.?limit|too many requests|concurren|frequency|throttl|\b[rt]pm\b|频率|并发|限流|请求过多/i, 'rate_limit'],
-  [
-    /balance|arrears|recharge|insufficient.{0,10}(?:quota|funds|credit)|quota|credit|billing|usage limit|limit (?:exhausted|reached)|plan.{0,30}expired|余额|欠费|充值|额度|资源包|使用上限|套餐/i,
-    'quota',
-  ],
-  [/context (?:length|window)|too long|max(?:imum)?.{0,20}(?:length|tokens)|超长|上下文/i, 'context_length'],
-  [/sensitive|unsafe|content (?:policy|filter)|safety|moderation|敏感|违禁/i, 'content_policy'],
-  [/suspend|banned|locked|deactivated|inactive|violation|违规|锁定|封禁|冻结/i, 'account'],
-  [/api.?key|token.{0,20}(?:invalid|expired)|unauthori[sz]ed|authenticat|鉴权|认证|令牌/i, 'auth'],
-  [/permission|forbidden|not authori[sz]ed|access denied|无权|权限/i, 'permission'],
-  [/not found|does not exist|no such|不存在/i, 'not_found'],
-  [/timed? ?out|deadline|超时/i, 'timeout'],
-  [/network|connection|socket|econn|网络|连接/i, 'network'],
-];
-
-export function categoryFromMessage(message: string): Category | null {
-  for (const [re, category] of MESSAGE_RULES) if (re.test(message)) return category;
-  return null;
-}
-
 /** Default retryability of a category, used for codes the taxonomy does not know. */
 export function retryableByDefault(category: Category): boolean {
   return (
