@@ -50,12 +50,17 @@ export function spawnIngest(args: string[], env: Record<string, string>): Spawne
   return spawnCli(['ingest', ...args], { CLICKHOUSE_URL: '', METRICS_PORT: '0', LOG_LEVEL: 'warn', ...env });
 }
 
-/** Waits (bounded) until `url` answers 200; fails at once, with its output, when `cli` exits first. */
-export async function untilAnswers(url: string, cli: SpawnedWorker, what: string, timeoutMs: number): Promise<void> {
+/** Waits (bounded) until `url` answers 200; fails at once, with its output if kept, when `cli` exits first. */
+export async function untilAnswers(
+  url: string,
+  cli: { proc: ChildProcess; output?: () => string },
+  what: string,
+  timeoutMs: number,
+): Promise<void> {
   await waitFor(
     what,
     () => {
-      if (cli.proc.exitCode !== null) throw new Error(`exited early (${what}): ${cli.output().slice(-2000)}`);
+      if (cli.proc.exitCode !== null) throw new Error(`exited early (${what}): ${cli.output?.().slice(-2000) ?? ''}`);
       return fetch(url).then(
         (r) => r.status === 200,
         () => false,
