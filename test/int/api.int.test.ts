@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exactQuantile, RELATIVE_ERROR } from '../../services/core/latency-histogram.js';
 import { TAXONOMY } from '../../services/core/taxonomy.js';
 import type { CallRecord } from '../../services/core/types.js';
-import { type TestApp, testApp } from '../helpers/app.js';
+import { injectUnshed, type TestApp, testApp } from '../helpers/app.js';
 import { LATENCY_QUANTILES, sortedLatencies } from '../helpers/latency.js';
 import { openTestStore, type SeedKey, seed, type TestStore } from '../helpers/seed.js';
 
@@ -58,7 +58,7 @@ afterAll(async () => {
 });
 
 async function get(url: string, headers: Record<string, string> = auth) {
-  const res = await app.inject({ method: 'GET', url, headers });
+  const res = await injectUnshed(app, { method: 'GET', url, headers });
   return { status: res.statusCode, body: res.json() as Record<string, unknown> & { rows: Record<string, unknown>[] } };
 }
 

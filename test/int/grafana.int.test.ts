@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TAXONOMY } from '../../services/core/taxonomy.js';
 import type { CallRecord, Envelope } from '../../services/core/types.js';
 import { migrate } from '../../services/store/migrate.js';
-import { type TestApp, testApp } from '../helpers/app.js';
+import { injectUnshed, type TestApp, testApp } from '../helpers/app.js';
 import {
   type AlertRule,
   AlertStateMachine,
@@ -144,7 +144,11 @@ afterAll(async () => {
 });
 
 async function fetchJson(world: World, path: string): Promise<unknown> {
-  const res = await world.app.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${TOKEN}` } });
+  const res = await injectUnshed(world.app, {
+    method: 'GET',
+    url: path,
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
   if (res.statusCode !== 200) throw new Error(`GET ${path} -> ${res.statusCode}: ${res.body}`);
   return res.json();
 }
