@@ -19,12 +19,12 @@
 # Runtime state (pid, data, log) lives in $ERRORSCOPE_CACHE/kafka-run-<port>/, shared by every clone of
 # the repository on this machine, so `start` from a second checkout finds the running broker.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
 SCALA_VERSION="2.13"
 PORT="${KAFKA_PORT:-9092}"
 CONTROLLER_PORT="$((PORT + 1))"
-CACHE="${ERRORSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/errorscope}"
 LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
 RUN="$CACHE/kafka-run-$PORT"
 PIDFILE="$RUN/kafka.pid"
@@ -33,15 +33,7 @@ DATA="$RUN/data"
 HEAP="${KAFKA_HEAP:--Xmx512m -Xms256m}"
 START_TIMEOUT="${KAFKA_START_TIMEOUT:-120}"
 
-say() { printf 'kafka.sh: %s\n' "$*" >&2; }
-die() {
-  say "$*"
-  exit 1
-}
-
-need_java() {
-  command -v java >/dev/null 2>&1 || die "java not found: install a JDK 17+ (apt-get install openjdk-17-jre-headless)"
-}
+need_java() { need java "java not found: install a JDK 17+ (apt-get install openjdk-17-jre-headless)"; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -58,8 +50,8 @@ pid_alive() {
 }
 
 fetch() {
-  if [[ -f "$LIBS/.complete" ]]; then return 0; fi
-  command -v mvn >/dev/null 2>&1 || die "mvn not found: needed once to fetch Kafka $KAFKA_VERSION from Maven Central"
+  if is_complete "$LIBS"; then return 0; fi
+  need mvn "mvn not found: needed once to fetch Kafka $KAFKA_VERSION from Maven Central"
   need_java
   local work="$CACHE/kafka-$KAFKA_VERSION/fetch"
   mkdir -p "$work"
@@ -87,7 +79,7 @@ EOF
       tail -n 40 "$work/mvn.log" >&2
       die "maven could not fetch Kafka $KAFKA_VERSION (log: $work/mvn.log)"
     }
-  touch "$LIBS/.complete"
+  mark_complete "$LIBS"
 }
 
 write_config() {

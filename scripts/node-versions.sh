@@ -9,14 +9,9 @@
 # Environment: NODE_TEST_VERSIONS (default "22.23.3 24.21.0": the maintained LTS lines),
 # ERRORSCOPE_CACHE (default ~/.cache/errorscope).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VERSIONS="${NODE_TEST_VERSIONS:-22.23.3 24.21.0}"
-CACHE="${ERRORSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/errorscope}"
-say() { printf 'node-versions.sh: %s\n' "$*" >&2; }
-die() {
-  say "$*"
-  exit 1
-}
 
 install() {
   local version="$1"

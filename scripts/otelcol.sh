@@ -4,32 +4,24 @@
 # Built with the official builder (go.opentelemetry.io/collector/cmd/builder, from the Go module proxy)
 # from the manifest below: filelog receiver, otlp receiver, transform and batch processors, kafka and
 # otlphttp exporters. The binary is cached in $ERRORSCOPE_CACHE/bin/otelcol-errorscope-<version>, so only
-# the first run builds anything (several minutes on 2 cores). Needs Go 1.24+.
+# the first run builds anything (it takes minutes). Needs Go 1.24+.
 #
 #   scripts/otelcol.sh build   build once (no-op when cached); prints the binary's path
 #   scripts/otelcol.sh path    print the binary's path; exit 1 when it is not built
 #
 # Environment: OTELCOL_VERSION (default 0.155.0), ERRORSCOPE_CACHE (default ~/.cache/errorscope).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VERSION="${OTELCOL_VERSION:-0.155.0}"
-CACHE="${ERRORSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/errorscope}"
 BIN="$CACHE/bin/otelcol-errorscope-$VERSION"
-say() { printf 'otelcol.sh: %s\n' "$*" >&2; }
-die() {
-  say "$*"
-  exit 1
-}
+
+find_bin() { [[ -x "$BIN" ]] && echo "$BIN"; }
 
 build() {
-  if [[ -x "$BIN" ]]; then
-    echo "$BIN"
-    return
-  fi
-  command -v go >/dev/null 2>&1 || die "go not found: install Go 1.24+ to build the Collector"
-  local work
-  work="$CACHE/otelcol-build-$VERSION"
-  mkdir -p "$work" "$CACHE/bin"
+  need go "go not found: install Go 1.24+ to build the Collector"
+  local work="$CACHE/otelcol-build-$VERSION"
+  mkdir -p "$work"
   say "installing the builder v$VERSION"
   GOBIN="$work" go install "go.opentelemetry.io/collector/cmd/builder@v$VERSION"
   cat >"$work/manifest.yaml" <<MANIFEST
@@ -57,16 +49,7 @@ MANIFEST
     go mod tidy -e
     CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o otelcol-errorscope .
   )
-  cp "$work/dist/otelcol-errorscope" "$BIN.tmp"
-  mv "$BIN.tmp" "$BIN"
-  echo "$BIN"
+  install_bin "$work/dist/otelcol-errorscope" "$BIN"
 }
 
-case "${1:-}" in
-build) build ;;
-path)
-  [[ -x "$BIN" ]] || exit 1
-  echo "$BIN"
-  ;;
-*) die "usage: scripts/otelcol.sh build|path" ;;
-esac
+go_tool_main "$@"

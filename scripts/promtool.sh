@@ -11,15 +11,10 @@
 # Environment: PROMTOOL_VERSION (Go module version, default v0.316.0 = Prometheus 3.16.0),
 # ERRORSCOPE_CACHE (default ~/.cache/errorscope).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 VERSION="${PROMTOOL_VERSION:-v0.316.0}"
-CACHE="${ERRORSCOPE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/errorscope}"
 BIN="$CACHE/bin/promtool-$VERSION"
-say() { printf 'promtool.sh: %s\n' "$*" >&2; }
-die() {
-  say "$*"
-  exit 1
-}
 
 find_bin() {
   if [[ -x "$BIN" ]]; then
@@ -32,19 +27,12 @@ find_bin() {
 }
 
 build() {
-  find_bin && return
-  command -v go >/dev/null 2>&1 || die "go not found: install Go, or put promtool on PATH"
+  need go "go not found: install Go, or put promtool on PATH"
   local work="$CACHE/promtool-build-$VERSION"
-  mkdir -p "$work" "$CACHE/bin"
+  mkdir -p "$work"
   say "building promtool $VERSION (a few minutes the first time)"
   GOBIN="$work" go install "github.com/prometheus/prometheus/cmd/promtool@$VERSION"
-  cp "$work/promtool" "$BIN.tmp"
-  mv "$BIN.tmp" "$BIN"
-  echo "$BIN"
+  install_bin "$work/promtool" "$BIN"
 }
 
-case "${1:-}" in
-build) build ;;
-path) find_bin ;;
-*) die "usage: scripts/promtool.sh build|path" ;;
-esac
+go_tool_main "$@"

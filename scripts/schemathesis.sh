@@ -5,6 +5,7 @@
 # (CPython 3.11's ast.parse trips on hypothesis' lambda descriptions: "AST constructor recursion depth
 # mismatch"), or SCHEMATHESIS_PYTHON. SCHEMATHESIS_VERSION changes the pinned version.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 version="${SCHEMATHESIS_VERSION:-4.32.5}"
 python="${SCHEMATHESIS_PYTHON:-}"
 if [[ -z "$python" ]]; then
@@ -16,17 +17,17 @@ if [[ -z "$python" ]]; then
     fi
   done
 fi
-[[ -n "$python" ]] || { echo "schemathesis.sh: no python3 (3.9+, with venv) found; the API fuzz step needs one" >&2; exit 1; }
+[[ -n "$python" ]] || die "no python3 (3.9+, with venv) found; the API fuzz step needs one"
 pyver="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-venv="${ERRORSCOPE_CACHE:-$HOME/.cache/errorscope}/schemathesis-$version-py$pyver"
+venv="$CACHE/schemathesis-$version-py$pyver"
 bin="$venv/bin/st"
-# The marker is written last: a half-finished install (killed pip) is redone, never used.
-if [[ ! -f "$venv/.complete" ]]; then
+# A half-finished install (killed pip) is redone, never used.
+if ! is_complete "$venv"; then
   rm -rf "$venv"
   mkdir -p "$(dirname "$venv")"
   "$python" -m venv "$venv" >&2
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$version" >&2
-  touch "$venv/.complete"
+  mark_complete "$venv"
 fi
 if [[ "${1:-}" == "--install-only" ]]; then echo "$bin"; exit 0; fi
 exec "$bin" "$@"

@@ -19,7 +19,7 @@ const csv = z
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a plain identifier ([A-Za-z_][A-Za-z0-9_]*)');
 
 /** Every environment variable errorscope reads, with its default. Documented in README.md. */
-export const envSchema = z.object({
+const envSchema = z.object({
   // ClickHouse: a server URL, or the embedded chDB engine at CHDB_PATH when unset.
   CLICKHOUSE_URL: z.url().optional(),
   CLICKHOUSE_USER: z.string().default('default'),
@@ -98,7 +98,7 @@ export const CONFIG_KEYS = Object.keys(envSchema.shape) as (keyof Config)[];
  * The flag that sets each variable on the commands that have one: when a value came from a flag, its
  * error names the flag as typed (`--port 99999`), not the variable behind it.
  */
-export const CONFIG_FLAGS: Partial<Record<keyof Config, string>> = {
+const CONFIG_FLAGS: Partial<Record<keyof Config, string>> = {
   HOST: '--host',
   PORT: '--port',
   KAFKA_BROKERS: '--brokers',

@@ -25,7 +25,7 @@ import { uiRoute } from './ui-route.js';
 
 export { ApiConfigError, checkAuthPolicy } from './plugins/auth.js';
 
-export type ApiConfig = Pick<
+type ApiConfig = Pick<
   Config,
   'HOST' | 'API_TOKENS' | 'ALLOW_NO_AUTH' | 'RATE_LIMIT_PER_MINUTE' | 'CLICKHOUSE_DATABASE'
 >;

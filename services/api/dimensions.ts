@@ -3,12 +3,10 @@
 import { DIMENSIONS, type Dimension, type Filter } from '../store/dimensions.js';
 
 export {
-  DIMENSION_COLUMN,
   DIMENSIONS,
   type Dimension,
   type Filter,
   filterSql,
-  type SqlFragment,
   selectDims,
 } from '../store/dimensions.js';
 

@@ -19,7 +19,7 @@ type JsonSchema = {
 };
 
 /** The number/integer properties of a querystring schema. */
-export function numericParams(schema: unknown): NumericParam[] {
+function numericParams(schema: unknown): NumericParam[] {
   const props = (schema as JsonSchema | undefined)?.properties ?? {};
   const out: NumericParam[] = [];
   for (const [name, p] of Object.entries(props)) {
@@ -42,7 +42,7 @@ function describe(p: NumericParam): string {
   return kind;
 }
 
-export class ParameterError extends Error {
+class ParameterError extends Error {
   override name = 'ParameterError';
   readonly statusCode = 400;
 }

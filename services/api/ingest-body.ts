@@ -14,10 +14,8 @@ export const INGEST_MAX_WAITING = 32;
 /** Rows per insert: a request's rows go to the store in blocks of this size. */
 export const INGEST_BLOCK_ROWS = 10_000;
 
-export const SUPPORTED_ENCODINGS = ['gzip', 'x-gzip', 'deflate', 'br', 'identity'] as const;
-
 /** An error fastify answers with its statusCode (the error handler keeps the message). */
-export class HttpError extends Error {
+class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,

@@ -12,7 +12,7 @@ import { queryKeyCodeCounts, queryWindowErrorKeys, queryWindowErrors, type RowRe
 import { queryQuotaWalls } from './queries.js';
 
 /** Watched codes: 1310 (the headline quota surge) and the per-key rate-limit codes. */
-export const SURGE_CODES = [
+const SURGE_CODES = [
   '1310',
   '1302',
   '1303',
@@ -44,7 +44,7 @@ interface Sample {
   value: number;
 }
 
-export interface KnowledgeSnapshot {
+interface KnowledgeSnapshot {
   errors: Sample[];
   errorKeys: Sample[];
   walls: Sample[];
@@ -56,13 +56,13 @@ export interface KnowledgeSnapshot {
 }
 
 /** The N first items, and how many were left out. */
-export function capTop<T>(items: readonly T[], n: number): { kept: T[]; omitted: number } {
+function capTop<T>(items: readonly T[], n: number): { kept: T[]; omitted: number } {
   return { kept: items.slice(0, n), omitted: Math.max(0, items.length - n) };
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
-export async function readKnowledge(
+async function readKnowledge(
   db: RowReader,
   database: string,
   nowMs: number,
@@ -157,7 +157,7 @@ export async function readKnowledge(
   return snap;
 }
 
-export function defaultKnowledgeOptions(o: KnowledgeOptions = {}): Required<KnowledgeOptions> {
+function defaultKnowledgeOptions(o: KnowledgeOptions = {}): Required<KnowledgeOptions> {
   return {
     windows: o.windows ?? [
       { label: '5m', ms: 5 * 60_000 },

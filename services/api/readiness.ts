@@ -13,7 +13,7 @@ export interface KafkaReadiness {
   notReadyReason(): string | null;
 }
 
-export const KafkaState = Type.Object(
+const KafkaState = Type.Object(
   {
     state: Type.Union([
       Type.Literal('starting'),

@@ -19,7 +19,7 @@ export function withDefault<T extends TSchema>(schema: T): T {
 /** An optional string parameter without a default. */
 export const str = (description: string) => Type.Optional(Type.String({ description }));
 
-export const TimeQuery = {
+const TimeQuery = {
   from: str('Start: epoch ms, ISO 8601 or relative (now-6h). Default: to minus 1h.'),
   to: str('End: epoch ms, ISO 8601 or relative (now). Default: now.'),
 };

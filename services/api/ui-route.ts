@@ -24,7 +24,7 @@ const TYPES: Record<string, string> = {
 };
 
 /** The ui/ folder: ../../ui from services/api (tsx, vitest) or ../../../ui from dist/services/api. */
-export function uiDir(): string {
+function uiDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const up of ['../..', '../../..']) {
     const dir = join(here, up, 'ui');

@@ -44,14 +44,14 @@ export interface CommandSpec<P extends { overrides: Overrides }> {
 }
 
 /** The message of an error that is the user's to fix on the command line or in the environment, else null. */
-export function usageMessage(err: unknown): string | null {
+function usageMessage(err: unknown): string | null {
   if (err instanceof ConfigError) return err.message;
   if ((err as { code?: unknown } | null)?.code?.toString().startsWith('ERR_PARSE_ARGS')) return (err as Error).message;
   return null;
 }
 
 /** Writes a usage or configuration error as every command says it, and returns exit code 2. */
-export function failUsage(io: Pick<CommandIo, 'stderr'>, name: string, help: string, message: string): number {
+function failUsage(io: Pick<CommandIo, 'stderr'>, name: string, help: string, message: string): number {
   io.stderr.write(usageError(name, message, help));
   return 2;
 }

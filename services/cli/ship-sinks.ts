@@ -4,12 +4,12 @@
 import type { Producer } from 'kafkajs';
 import type { BeyondRetention } from '../core/retention.js';
 
-export interface ShipMessage {
+interface ShipMessage {
   key: string;
   value: string;
 }
 
-export interface SendResult {
+interface SendResult {
   accepted: number;
   /** `index` is the position in the batch that was sent. */
   rejected: { index: number; reason: string }[];

@@ -8,7 +8,7 @@ export function flagsOf(help: string): string[] {
 }
 
 /** Edit distance (insert, delete, substitute, swap of neighbours). */
-export function distance(a: string, b: string): number {
+function distance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
   for (let i = 1; i <= a.length; i++) {

@@ -25,7 +25,7 @@ const TOKENISH = /^[A-Za-z0-9._\-+/=]+$/;
  * A key_id is an identifier, not a secret, and is used as given, unless it looks like a raw key
  * (`sk-...`, `AIza...`, or a long random token such as Zhipu's `<32 hex>.<16 chars>`).
  */
-export function looksLikeSecret(s: string): boolean {
+function looksLikeSecret(s: string): boolean {
   if (SECRET_PREFIX.test(s)) return true;
   if (s.length < 32 || !TOKENISH.test(s) || UUID.test(s)) return false;
   let digits = 0;

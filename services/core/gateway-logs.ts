@@ -3,7 +3,7 @@
 // perform the same mapping before the record reaches Kafka.
 import type { Envelope } from './types.js';
 
-export type MapResult = { ok: true; envelope: Envelope } | { ok: false; reason: string };
+type MapResult = { ok: true; envelope: Envelope } | { ok: false; reason: string };
 export type GatewayMapper = (record: unknown) => MapResult;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

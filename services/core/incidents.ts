@@ -73,7 +73,7 @@ export interface Incident {
 
 const MINUTE = 60_000;
 /** Categories that are about one account, never the provider's capacity. */
-export const ACCOUNT_CATEGORIES: ReadonlySet<string> = new Set(['quota', 'auth', 'account', 'permission']);
+const ACCOUNT_CATEGORIES: ReadonlySet<string> = new Set(['quota', 'auth', 'account', 'permission']);
 
 export function verdictOf(
   category: string,

@@ -1,18 +1,13 @@
 // Public surface of the pure core. Everything here is deterministic and free of I/O.
 export { lookupCode } from './catalog.js';
-export { fingerprintKey, looksLikeSecret } from './fingerprint.js';
-export { type NormalizedEnvelope, type NormalizeResult, normalizeEnvelope, normalizeProvider } from './normalize.js';
+export { fingerprintKey } from './fingerprint.js';
 export {
-  type Analysis,
   analyzeValue,
-  BODY_MAX_CHARS,
   classifyEnvelope,
-  DEFAULT_MAX_BYTES,
-  MESSAGE_MAX_CHARS,
   parseLine,
   processLine,
   processValue,
   toClassification,
 } from './process.js';
-export { GENERIC, PROVIDERS, TAXONOMY, type TaxonomyEntry } from './taxonomy.js';
+export { GENERIC, PROVIDERS, TAXONOMY } from './taxonomy.js';
 export * from './types.js';

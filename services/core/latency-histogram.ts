@@ -9,7 +9,7 @@
 
 /** Largest relative error of a quantile read from the histogram (slightly under 5%, for float slack). */
 export const RELATIVE_ERROR = 0.0495;
-export const GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR);
+const GAMMA = (1 + RELATIVE_ERROR) / (1 - RELATIVE_ERROR);
 const LN_GAMMA = Math.log(GAMMA);
 
 /** The bucket of a latency in ms (non-negative). */

@@ -152,7 +152,7 @@ const TYPE_WORDS: ReadonlyArray<readonly [RegExp, Category]> = [
 ];
 
 /** Splits `ThrottlingException` / `Throttling.RateQuota` / `rate_limit_exceeded` into lower-case words. */
-export function typeWords(name: string): string {
+function typeWords(name: string): string {
   return name
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')

@@ -34,7 +34,7 @@ export interface NormalizedEnvelope {
 
 export type NormalizeResult = { ok: true; env: NormalizedEnvelope } | { ok: false; reason: string };
 
-export function normalizeProvider(p: string): string {
+function normalizeProvider(p: string): string {
   const lower = p.trim().toLowerCase();
   return PROVIDER_ALIASES[lower] ?? lower;
 }
@@ -44,7 +44,7 @@ const hostCache = new Map<string, string>();
 const endpointCache = new Map<string, string>();
 
 /** Provider from the endpoint host, '' when the host is not a known provider. */
-export function providerFromEndpoint(endpoint: string): string {
+function providerFromEndpoint(endpoint: string): string {
   let p = endpointCache.get(endpoint);
   if (p === undefined) {
     p = providerFromHost(endpoint);

@@ -9,10 +9,10 @@
 // Field numbers: opentelemetry-proto v1 (collector/{logs,trace}/v1, logs/v1, trace/v1, common/v1).
 import type { Envelope } from './types.js';
 
-export type OtlpValue = string | number | boolean | null | OtlpValue[] | { [k: string]: OtlpValue };
-export type Attributes = Record<string, OtlpValue>;
+type OtlpValue = string | number | boolean | null | OtlpValue[] | { [k: string]: OtlpValue };
+type Attributes = Record<string, OtlpValue>;
 
-export interface OtlpEvent {
+interface OtlpEvent {
   name: string;
   timeMs: number;
   attributes: Attributes;

@@ -7,13 +7,13 @@ import { normalizeEnvelope } from './normalize.js';
 import type { CallRecord, Classification, LineResult, ProcessOptions } from './types.js';
 
 export const DEFAULT_MAX_BYTES = 1_048_576;
-export const BODY_MAX_CHARS = 2048;
-export const MESSAGE_MAX_CHARS = 1024;
+const BODY_MAX_CHARS = 2048;
+const MESSAGE_MAX_CHARS = 1024;
 
 const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /** Truncates without leaving half a surrogate pair. */
-export function truncate(s: string, max: number): string {
+function truncate(s: string, max: number): string {
   if (s.length <= max) return s;
   const code = s.charCodeAt(max - 1);
   return s.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);

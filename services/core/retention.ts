@@ -8,7 +8,7 @@ const DAY_MS = 86_400_000;
 /** Days each table keeps a call; errors is RAW_TTL_DAYS when configured. */
 export const RETENTION_DAYS = { errors: 30, calls_1m: 14, calls_1h: 400, calls_1d: 1825 } as const;
 
-export type RetainedTable = keyof typeof RETENTION_DAYS;
+type RetainedTable = keyof typeof RETENTION_DAYS;
 
 /** Calls of a block each table drops at insert (errors counts failed calls only: it holds no others). */
 export type BeyondRetention = Record<RetainedTable, number>;

@@ -23,7 +23,7 @@ export interface WasteInput {
   latency_ms: number | null;
 }
 
-export type WasteGroupBy = 'key' | 'tenant' | 'model';
+type WasteGroupBy = 'key' | 'tenant' | 'model';
 
 export interface WasteRow {
   group: string;
@@ -142,7 +142,7 @@ const CATEGORY_ADVICE: Record<string, string> = {
 };
 
 /** One line saying what to do: stop until the reset, fix the key, recharge; the taxonomy's remedy. */
-export function wasteAdvice(r: Pick<WasteRow, 'code' | 'category' | 'provider' | 'reset_at'>): string {
+function wasteAdvice(r: Pick<WasteRow, 'code' | 'category' | 'provider' | 'reset_at'>): string {
   const remedy = lookupCode(r.provider, r.code)?.remedy;
   if (r.reset_at !== null) {
     return `stop calling until ${new Date(r.reset_at).toISOString()} (${r.code} resets then)${remedy ? `; ${remedy}` : ''}`;

@@ -4,7 +4,7 @@
 import { pythonReprToJson } from './python-repr.js';
 
 /** Only the head of a text is scanned: real error lines are short, and a huge body must not cost much. */
-export const SCAN_MAX = 16_384;
+const SCAN_MAX = 16_384;
 /** At most this many `{` positions are tried as the start of an embedded object. */
 const MAX_OBJECT_TRIES = 6;
 

@@ -35,7 +35,7 @@ export interface SurgeResult {
   surging: 0 | 1;
 }
 
-export const DEFAULT_EXPECTED_FLOOR = 1;
+const DEFAULT_EXPECTED_FLOOR = 1;
 
 /** Rate per millisecond over the baseline. */
 export function baselineRate(baselineCount: number, baselineMs: number): number {

@@ -122,7 +122,7 @@ export function parseRange(
 }
 
 export type Resolution = '1m' | '1h' | '1d';
-export const RESOLUTION_MS: Record<Resolution, number> = { '1m': MINUTE_MS, '1h': HOUR_MS, '1d': DAY_MS };
+const RESOLUTION_MS: Record<Resolution, number> = { '1m': MINUTE_MS, '1h': HOUR_MS, '1d': DAY_MS };
 
 /** How long each rollup keeps data (core/retention.ts), minus a safety margin of one bucket. */
 export const RETENTION_MS: Record<Resolution, number> = {

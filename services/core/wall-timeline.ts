@@ -9,7 +9,7 @@ export interface WallSpan {
   until: number | null;
 }
 
-export interface TimelineRow {
+interface TimelineRow {
   time: number;
   key: string;
   blocked: number;

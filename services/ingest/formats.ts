@@ -19,7 +19,7 @@ import {
   type Rejection,
 } from './pipeline.js';
 
-export const INGEST_FORMATS = ['envelope', 'otlp_proto', 'otlp_json'] as const;
+const INGEST_FORMATS = ['envelope', 'otlp_proto', 'otlp_json'] as const;
 export type IngestFormat = (typeof INGEST_FORMATS)[number];
 
 export interface FormattedBatch extends ClassifiedBatch {

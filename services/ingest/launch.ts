@@ -16,9 +16,9 @@ import { clickhouseIntents } from '../store/intents.js';
 import { IngestMetrics, serveMetrics } from './metrics.js';
 import { IngestWorker } from './worker.js';
 
-export type KafkaIngestPhase = 'starting' | 'running' | 'retrying' | 'stopped';
+type KafkaIngestPhase = 'starting' | 'running' | 'retrying' | 'stopped';
 
-export interface KafkaIngestState {
+interface KafkaIngestState {
   state: KafkaIngestPhase;
   /** Why the ingest is not consuming, null when it is. */
   reason: string | null;
@@ -57,7 +57,7 @@ export interface KafkaIngest {
   stop(): Promise<void>;
 }
 
-export const START_BACKOFF = { initialMs: 1_000, maxMs: 30_000 };
+const START_BACKOFF = { initialMs: 1_000, maxMs: 30_000 };
 const STATES: KafkaIngestPhase[] = ['starting', 'running', 'retrying', 'stopped'];
 
 /**

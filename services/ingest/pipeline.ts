@@ -2,7 +2,7 @@
 // with its reason. The Kafka worker and the HTTP ingest endpoint both go through it; only where the
 // rejected lines end up differs (dead-letter topic, or the reasons in the HTTP answer).
 import { processLine } from '../core/index.js';
-import type { CallInserter, StoredCall, Transport } from '../store/calls.js';
+import type { StoredCall, Transport } from '../store/calls.js';
 
 export interface IngestInput {
   /** Raw bytes or text of one JSON object; null for a Kafka tombstone. */
@@ -43,28 +43,6 @@ export function classifyInputs(inputs: readonly IngestInput[], opts: IngestOptio
     else rejected.push({ index, reason: res.reason });
   }
   return { rows, rejected };
-}
-
-/**
- * classify + insert, for callers without a write-ahead log of their own (HTTP ingest): the rows of one
- * request are one block; pass a token derived from the request (e.g. an Idempotency-Key) to make a
- * retried request count once.
- */
-export class IngestCore {
-  constructor(
-    private readonly inserter: CallInserter,
-    private readonly opts: IngestOptions,
-  ) {}
-
-  classify(inputs: readonly IngestInput[]): ClassifiedBatch {
-    return classifyInputs(inputs, this.opts);
-  }
-
-  async ingest(inputs: readonly IngestInput[], token?: string): Promise<ClassifiedBatch> {
-    const batch = this.classify(inputs);
-    await this.inserter.insertCalls(batch.rows, token);
-    return batch;
-  }
 }
 
 /** Transport metadata for calls that did not come through Kafka. */

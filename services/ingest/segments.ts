@@ -12,7 +12,7 @@ import type { SegmentIntent } from '../store/intents.js';
 
 export type { SegmentIntent };
 
-export interface PlannedSegment extends SegmentIntent {
+interface PlannedSegment extends SegmentIntent {
   /** True when the segment replays a recorded intent (same boundaries, same token). */
   recorded: boolean;
   /** Index range [start, end) into the batch's messages. */

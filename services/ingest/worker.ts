@@ -73,7 +73,7 @@ export interface WorkerDeps {
  * Backoff of a failed batch: 500 ms doubling to 10 s (below the 30 s session timeout, since kafkajs
  * heartbeats only between fetches), 8 tries, then the consumer restarts and rejoins.
  */
-export const RETRY: RetryOptions = {
+const RETRY: RetryOptions = {
   initialRetryTime: 500,
   maxRetryTime: 10_000,
   multiplier: 2,

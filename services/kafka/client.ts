@@ -1,5 +1,5 @@
 // kafkajs wiring: one Kafka instance per process, its logs through pino, topics ensured via the admin API.
-import { type Admin, type ConfigResourceTypes, Kafka, type KafkaConfig, logLevel, type RetryOptions } from 'kafkajs';
+import { type Admin, type ConfigResourceTypes, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 
@@ -32,15 +32,6 @@ export function createKafka(
     ...extra,
   });
 }
-
-/** Connection-level retries: exponential from 300 ms, capped at 30 s. */
-export const CONNECTION_RETRY: RetryOptions = {
-  initialRetryTime: 300,
-  maxRetryTime: 30_000,
-  retries: 10,
-  multiplier: 2,
-  factor: 0.2,
-};
 
 /** Creates the topic when it is missing (KAFKA brokers may run with auto creation off). */
 export async function ensureTopic(admin: Admin, topic: string, numPartitions: number): Promise<boolean> {

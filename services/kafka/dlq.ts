@@ -80,7 +80,7 @@ export function isTooLarge(err: unknown): boolean {
   return false;
 }
 
-export function sha256Hex(value: Buffer | null): string {
+function sha256Hex(value: Buffer | null): string {
   return value === null ? '' : createHash('sha256').update(value).digest('hex');
 }
 

@@ -29,7 +29,7 @@ export interface CallInserter {
 }
 
 /** Every column of calls_in_v1, in the order the compact rows are written. */
-export const CALL_COLUMNS = [
+const CALL_COLUMNS = [
   'ts',
   'provider',
   'model',
@@ -66,7 +66,7 @@ function seconds(ms: number): string {
 }
 
 /** One JSONCompactEachRow line per call, in CALL_COLUMNS order. */
-export function compactRows(rows: readonly StoredCall[]): string {
+function compactRows(rows: readonly StoredCall[]): string {
   let text = '';
   for (const r of rows) {
     const line = CALL_COLUMNS.map((c) =>
@@ -99,12 +99,12 @@ export function clickhouseInserterV1(client: ClickHouseClient, database: string)
 }
 
 /** Columns of errors_v2 written by the inserter (the tokens are in the rollups only). */
-export const ERROR_COLUMNS = CALL_COLUMNS.filter(
+const ERROR_COLUMNS = CALL_COLUMNS.filter(
   (c) => c !== 'prompt_tokens' && c !== 'completion_tokens' && c !== 'total_tokens',
 );
 
 /** Columns of calls_1m_v2, in the order of RollupRow's compact form. */
-export const ROLLUP_COLUMNS = [
+const ROLLUP_COLUMNS = [
   'bucket',
   'provider',
   'model',

@@ -40,8 +40,3 @@ export async function createStoreClient(cfg: StoreConfig): Promise<ClickHouseCli
     clickhouse_settings: { date_time_input_format: 'best_effort' },
   });
 }
-
-/** Whether this client is the embedded engine (some operational answers differ, e.g. readiness text). */
-export function isEmbedded(cfg: StoreConfig): boolean {
-  return !cfg.CLICKHOUSE_URL;
-}

@@ -14,7 +14,7 @@
 const ZK_ARGS = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'";
 
 /** Tables read through Distributed tables on a sharded cluster (the local name + `_dist`). */
-export const DISTRIBUTED_TABLES = [
+const DISTRIBUTED_TABLES = [
   'errors_v2',
   'calls_1m_v2',
   'calls_1h_v2',

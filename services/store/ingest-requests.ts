@@ -3,7 +3,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { eachRow, insertBlock } from './insert.js';
 
-export interface IngestRequest {
+interface IngestRequest {
   bodySha256: string;
   /** The JSON answer given to the first request. */
   answer: string;

@@ -25,7 +25,7 @@ export interface Block {
 }
 
 /** A token nobody else will ever send. */
-export function freshToken(prefix = 'once'): string {
+function freshToken(prefix = 'once'): string {
   return `${prefix}:${randomUUID()}`;
 }
 

@@ -70,7 +70,7 @@ export async function readMigrations(dir: string): Promise<MigrationFile[]> {
  * Splits a SQL script into statements on `;` outside quotes and comments, dropping comments and
  * empty statements. ClickHouse takes one statement per request.
  */
-export function splitStatements(sql: string): string[] {
+function splitStatements(sql: string): string[] {
   const out: string[] = [];
   let cur = '';
   let i = 0;
@@ -108,7 +108,7 @@ export function splitStatements(sql: string): string[] {
   return out;
 }
 
-export function substitute(sql: string, cfg: MigrateConfig): string {
+function substitute(sql: string, cfg: MigrateConfig): string {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: the migrations' own placeholder, not a template
   return sql.replaceAll('${database}', cfg.CLICKHOUSE_DATABASE);
 }

@@ -156,7 +156,7 @@ function matchSql(codes: string[] | undefined, categories: string[] | undefined)
   return parts.length ? `AND (${parts.join(' OR ')})` : '';
 }
 
-export interface SurgeCountsRow {
+interface SurgeCountsRow {
   group: string;
   /** The tenants of the group's matching errors in the window, sorted, comma-separated (one for a key). */
   tenant: string;

@@ -17,14 +17,14 @@ export const TABLES = {
 } as const;
 
 /** The rollup holding each resolution. */
-export const ROLLUP_TABLE: Record<Resolution, string> = {
+const ROLLUP_TABLE: Record<Resolution, string> = {
   '1m': TABLES.calls1m,
   '1h': TABLES.calls1h,
   '1d': TABLES.calls1d,
 };
 
 /** The fleet rollups (migrations/0011): the same rows without key_fp and tenant. */
-export const FLEET_TABLE: Record<Resolution, string> = {
+const FLEET_TABLE: Record<Resolution, string> = {
   '1m': TABLES.fleet1m,
   '1h': TABLES.fleet1h,
   '1d': TABLES.fleet1d,

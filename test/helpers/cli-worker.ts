@@ -1,6 +1,7 @@
-// `errorscope ingest` as a child process (the CLI from dist/, as users run it), with its output kept.
+// errorscope commands as child processes (the CLI from dist/, as users run it), with their output kept.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { waitFor } from './kafka.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -12,15 +13,19 @@ export interface SpawnedWorker {
   stop: () => Promise<number | null>;
 }
 
-export function spawnIngest(args: string[], env: Record<string, string>): SpawnedWorker {
+/**
+ * `errorscope <args>` with `env` over this process' environment; stdout and stderr are kept together
+ * (the last `keepChars` characters).
+ */
+export function spawnCli(args: string[], env: Record<string, string>, keepChars = 20_000): SpawnedWorker {
   let output = '';
-  const proc = spawn(process.execPath, [resolve(ROOT, 'bin/errorscope.js'), 'ingest', ...args], {
+  const proc = spawn(process.execPath, [resolve(ROOT, 'bin/errorscope.js'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, CLICKHOUSE_URL: '', METRICS_PORT: '0', LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = (d: Buffer) => {
-    output = (output + d).slice(-20_000);
+    output = (output + d).slice(-keepChars);
   };
   proc.stdout?.on('data', keep);
   proc.stderr?.on('data', keep);
@@ -38,4 +43,29 @@ export function spawnIngest(args: string[], env: Record<string, string>): Spawne
       return code;
     },
   };
+}
+
+/** `errorscope ingest` on the embedded engine, metrics on a free port, warnings only. */
+export function spawnIngest(args: string[], env: Record<string, string>): SpawnedWorker {
+  return spawnCli(['ingest', ...args], { CLICKHOUSE_URL: '', METRICS_PORT: '0', LOG_LEVEL: 'warn', ...env });
+}
+
+/** Waits (bounded) until `url` answers 200; fails at once, with its output if kept, when `cli` exits first. */
+export async function untilAnswers(
+  url: string,
+  cli: { proc: ChildProcess; output?: () => string },
+  what: string,
+  timeoutMs: number,
+): Promise<void> {
+  await waitFor(
+    what,
+    () => {
+      if (cli.proc.exitCode !== null) throw new Error(`exited early (${what}): ${cli.output?.().slice(-2000) ?? ''}`);
+      return fetch(url).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+    },
+    timeoutMs,
+  );
 }

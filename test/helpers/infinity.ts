@@ -18,7 +18,7 @@ import { parse as parseYaml } from 'yaml';
 // ---------------------------------------------------------------------------------------------
 // Shapes (only the fields errorscope's files use)
 
-export interface InfinityColumn {
+interface InfinityColumn {
   selector: string;
   text: string;
   type: string;
@@ -36,9 +36,9 @@ export interface InfinityQuery {
   columns: InfinityColumn[];
 }
 
-export type FieldType = 'string' | 'number' | 'time' | 'boolean';
+type FieldType = 'string' | 'number' | 'time' | 'boolean';
 
-export interface Field {
+interface Field {
   name: string;
   type: FieldType;
   /** time fields hold epoch ms. */
@@ -72,7 +72,7 @@ export interface InterpolationContext {
 }
 
 /** Grafana's interval rounding (rangeutil.roundInterval). */
-export function roundIntervalMs(interval: number): number {
+function roundIntervalMs(interval: number): number {
   const steps: [number, number][] = [
     [10, 1],
     [15, 10],
@@ -388,7 +388,7 @@ export function timeSeriesSchema(frame: Frame): SeriesSchema {
   return frame.fields.some((f) => f.type === 'string') ? 'long' : 'wide';
 }
 
-export class LongToWideError extends Error {
+class LongToWideError extends Error {
   override name = 'LongToWideError';
 }
 
@@ -455,7 +455,7 @@ export function labelKey(labels: Labels): string {
     .join(',');
 }
 
-export interface NumberItem {
+interface NumberItem {
   labels: Labels;
   value: number;
 }
@@ -733,7 +733,7 @@ export function math(expr: string, vars: Record<string, NumberSet>): NumberSet {
 // ---------------------------------------------------------------------------------------------
 // Alert rules (the provisioning file shape) and their evaluation
 
-export interface AlertQuery {
+interface AlertQuery {
   refId: string;
   datasourceUid: string;
   relativeTimeRange?: { from: number; to: number };
@@ -919,9 +919,9 @@ export class AlertStateMachine {
 // ---------------------------------------------------------------------------------------------
 // errorscope's provisioning files
 
-export const DASHBOARDS_DIR = fileURLToPath(new URL('../../dashboards/', import.meta.url));
+const DASHBOARDS_DIR = fileURLToPath(new URL('../../dashboards/', import.meta.url));
 
-export interface DashboardPanel {
+interface DashboardPanel {
   id: number;
   type: string;
   title: string;
@@ -929,7 +929,7 @@ export interface DashboardPanel {
   [k: string]: unknown;
 }
 
-export interface DashboardVariable {
+interface DashboardVariable {
   type: string;
   name: string;
   multi?: boolean;

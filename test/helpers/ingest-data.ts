@@ -8,7 +8,7 @@ import { classifyInputs } from '../../services/ingest/pipeline.js';
 
 export const TEST_MAX_BYTES = 4096;
 
-export function makeMessage(i: number, now: number): string | null {
+function makeMessage(i: number, now: number): string | null {
   const ts = new Date(now - (i % 2000) * 61_000).toISOString();
   const key_id = `key-${i % 7}`;
   switch (i % 10) {

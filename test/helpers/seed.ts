@@ -41,13 +41,13 @@ const ROUTES: Pick<SeedKey, 'provider' | 'model' | 'url'>[] = [
     url: 'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash',
   },
 ];
-export const SEED_TENANTS = ['acme', 'globex', 'initech'];
+const SEED_TENANTS = ['acme', 'globex', 'initech'];
 
 /**
  * Key `i`: even indices are Zhipu-family keys (zhipu / zai, which speak the 1xxx business codes),
  * odd indices are openai / anthropic / gemini. Tenants cycle over SEED_TENANTS.
  */
-export function seedKeys(n: number): SeedKey[] {
+function seedKeys(n: number): SeedKey[] {
   return Array.from({ length: n }, (_, index) => {
     const raw = `sk-seed-${String(index).padStart(4, '0')}-${((index + 1) * 2654435761).toString(16).padStart(8, '0')}`;
     const route = ROUTES[index % ROUTES.length]!;
@@ -55,7 +55,7 @@ export function seedKeys(n: number): SeedKey[] {
   });
 }
 
-export type WallCode = '1308' | '1310' | '1113';
+type WallCode = '1308' | '1310' | '1113';
 
 export interface SeedOptions {
   /** Inclusive start and exclusive end (epoch ms); traffic is generated minute by minute. */
@@ -83,10 +83,6 @@ export interface Seeded {
   /** In time order. */
   envelopes: Envelope[];
 }
-
-/** Zhipu and Z.AI write reset times in China Standard Time without a zone. */
-/** Re-exported: the seed helper's API includes it (Zhipu's reset-time format). */
-export { formatCst };
 
 function wallBody(code: WallCode, resetMs: number | null, requestId: string): { status: number; body: unknown } {
   switch (code) {

@@ -3,12 +3,11 @@
 // against the real embedded ClickHouse seeded through the real pipeline. Each answer is checked
 // against an oracle computed in plain JS from the stored records: the rows honour the filter and the
 // counts are those of the planted calls that match. A new data route without an oracle fails here.
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DIMENSIONS, type Dimension } from '../../services/api/dimensions.js';
-import { buildApp } from '../../services/api/server.js';
 import { TAXONOMY } from '../../services/core/taxonomy.js';
 import type { CallRecord } from '../../services/core/types.js';
+import { type TestApp, testApp } from '../helpers/app.js';
 import { openTestStore, type SeedKey, seed, type TestStore } from '../helpers/seed.js';
 
 const MIN = 60_000;
@@ -21,7 +20,7 @@ const FROM = NOW - 2 * HOUR;
 const START = Math.floor(FROM / MIN) * MIN;
 
 let store: TestStore;
-let app: Awaited<ReturnType<typeof buildApp>>;
+let app: TestApp;
 let records: CallRecord[];
 let keys: SeedKey[];
 const WALLS = [
@@ -43,16 +42,11 @@ beforeAll(async () => {
   });
   records = seeded.records;
   keys = seeded.keys;
-  app = await buildApp({
-    config: {
-      HOST: '127.0.0.1',
-      API_TOKENS: [TOKEN],
-      ALLOW_NO_AUTH: false,
-      RATE_LIMIT_PER_MINUTE: 1_000_000,
-      CLICKHOUSE_DATABASE: store.database,
-    },
+  app = await testApp({
     client: store.client,
-    logger: pino({ level: process.env.DEBUG_LOG ? 'warn' : 'silent' }),
+    database: store.database,
+    tokens: [TOKEN],
+    logLevel: process.env.DEBUG_LOG ? 'warn' : 'silent',
     taxonomy: TAXONOMY,
     now: () => NOW,
     // The embedded engine runs on this thread: a sample interval spent wholly in a query reads as an

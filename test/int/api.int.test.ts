@@ -1,12 +1,12 @@
 // The query API through app.inject() against the real embedded ClickHouse, seeded through the real
 // pipeline (envelopes -> processLine -> insertCalls). Expected answers are computed from the stored
 // records in plain JS, never hard-coded.
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../services/api/server.js';
 import { exactQuantile, RELATIVE_ERROR } from '../../services/core/latency-histogram.js';
 import { TAXONOMY } from '../../services/core/taxonomy.js';
 import type { CallRecord } from '../../services/core/types.js';
+import { injectUnshed, type TestApp, testApp } from '../helpers/app.js';
+import { LATENCY_QUANTILES, sortedLatencies } from '../helpers/latency.js';
 import { openTestStore, type SeedKey, seed, type TestStore } from '../helpers/seed.js';
 
 const MIN = 60_000;
@@ -21,7 +21,7 @@ const SURGE_RESET = secs(NOW + 5 * 24 * HOUR);
 const WALL_RESET = secs(NOW + 3 * HOUR);
 
 let store: TestStore;
-let app: Awaited<ReturnType<typeof buildApp>>;
+let app: TestApp;
 let records: CallRecord[];
 let keys: SeedKey[];
 
@@ -42,16 +42,11 @@ beforeAll(async () => {
   });
   records = seeded.records;
   keys = seeded.keys;
-  app = await buildApp({
-    config: {
-      HOST: '127.0.0.1',
-      API_TOKENS: [TOKEN],
-      ALLOW_NO_AUTH: false,
-      RATE_LIMIT_PER_MINUTE: 100_000,
-      CLICKHOUSE_DATABASE: store.database,
-    },
+  app = await testApp({
     client: store.client,
-    logger: pino({ level: 'silent' }),
+    database: store.database,
+    tokens: [TOKEN],
+    rateLimitPerMinute: 100_000,
     taxonomy: TAXONOMY,
     now: () => NOW,
   });
@@ -63,7 +58,7 @@ afterAll(async () => {
 });
 
 async function get(url: string, headers: Record<string, string> = auth) {
-  const res = await app.inject({ method: 'GET', url, headers });
+  const res = await injectUnshed(app, { method: 'GET', url, headers });
   return { status: res.statusCode, body: res.json() as Record<string, unknown> & { rows: Record<string, unknown>[] } };
 }
 
@@ -228,15 +223,8 @@ describe('latency', () => {
     const start = Math.floor((NOW - 6 * HOUR) / MIN) * MIN;
     expect(body.rows.length).toBeGreaterThan(0);
     for (const row of body.rows) {
-      const xs = records
-        .filter((r) => r.provider === row.provider && inRange(r, start, NOW) && r.latency_ms !== null)
-        .map((r) => r.latency_ms as number)
-        .sort((a, b) => a - b);
-      for (const [col, q] of [
-        ['latency_p50', 0.5],
-        ['latency_p90', 0.9],
-        ['latency_p99', 0.99],
-      ] as const) {
+      const xs = sortedLatencies(records, (r) => r.provider === row.provider && inRange(r, start, NOW));
+      for (const [col, q] of LATENCY_QUANTILES) {
         const exact = exactQuantile(xs, q) as number;
         // RELATIVE_ERROR, plus the 0.1 ms rounding of the answer.
         expect(Math.abs((row[col] as number) - exact)).toBeLessThanOrEqual(RELATIVE_ERROR * exact + 0.05);
@@ -440,16 +428,11 @@ describe('bad input is a 400 that says what to fix', () => {
 });
 
 test('rate limit answers 429 past RATE_LIMIT_PER_MINUTE', async () => {
-  const limited = await buildApp({
-    config: {
-      HOST: '127.0.0.1',
-      API_TOKENS: [TOKEN],
-      ALLOW_NO_AUTH: false,
-      RATE_LIMIT_PER_MINUTE: 3,
-      CLICKHOUSE_DATABASE: store.database,
-    },
+  const limited = await testApp({
     client: store.client,
-    logger: pino({ level: 'silent' }),
+    database: store.database,
+    tokens: [TOKEN],
+    rateLimitPerMinute: 3,
   });
   try {
     const codes: number[] = [];

@@ -2,10 +2,9 @@
 // every socket destroyed and new connections refused, as when the broker host dies), while producers
 // keep writing: /healthz stays 200, /readyz and the metrics say Kafka ingest is not consuming, and
 // once the network is back every message is accounted for exactly once.
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { ISocketFactory } from 'kafkajs';
-import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { Admin, ISocketFactory, Kafka, Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../services/config.js';
@@ -21,9 +20,10 @@ import {
   fresh,
   kafkaBrokers,
   readDeadLetters,
-  testKafka,
   waitFor,
 } from '../helpers/kafka.js';
+import { connectKafka, disconnectKafka } from '../helpers/kafka-clients.js';
+import { unusedPort } from '../helpers/net.js';
 
 const OUTAGE_MS = 40_000;
 const dataDir = tempChdbDir();
@@ -58,27 +58,14 @@ function cuttableNetwork(deadPort: number) {
   };
 }
 
-async function deadPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 beforeAll(async () => {
   client = await createStoreClient(parseConfig({ CHDB_PATH: dataDir.path }));
-  kafka = testKafka();
-  admin = kafka.admin();
-  await admin.connect();
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  ({ kafka, admin, producer } = await connectKafka());
 });
 
 afterAll(async () => {
   await ingest?.stop().catch(() => {});
-  await producer?.disconnect();
-  await admin?.disconnect();
+  await disconnectKafka({ producer, admin });
   await client?.close();
   dataDir.remove();
 });
@@ -102,7 +89,7 @@ describeKafka('broker outage under a running worker', () => {
     });
     await migrate(client, cfg);
     await createTopic(admin, topic, 3);
-    const net = cuttableNetwork(await deadPort());
+    const net = cuttableNetwork(await unusedPort());
     const n = 6000;
     await produceRange(producer, topic, 0, 2000, now, 200);
     ingest = await launchKafkaIngest(cfg, client, log, {

@@ -5,7 +5,7 @@
 // Real broker, real chDB; the source topic is created with max.message.bytes = 64 KiB to keep it fast.
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { type Admin, type IHeaders, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { Admin, IHeaders, Kafka, Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../services/config.js';
@@ -19,6 +19,7 @@ import { clickhouseIntents } from '../../services/store/intents.js';
 import { migrate } from '../../services/store/migrate.js';
 import { tempChdbDir } from '../helpers/chdb.js';
 import { caughtUp, describeKafka, fresh, testKafka, waitFor } from '../helpers/kafka.js';
+import { connectKafka, disconnectKafka } from '../helpers/kafka-clients.js';
 
 const SOURCE_MAX = 64 * 1024;
 const SMALL_DLQ_MAX = 16 * 1024;
@@ -154,11 +155,7 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 beforeAll(async () => {
   client = await createStoreClient(parseConfig({ CHDB_PATH: dataDir.path }));
-  kafka = testKafka();
-  admin = kafka.admin();
-  await admin.connect();
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
-  await producer.connect();
+  ({ kafka, admin, producer } = await connectKafka({ allowAutoTopicCreation: false }));
   {
     const probe = fresh('probe');
     await createTopic(probe, SOURCE_MAX);
@@ -175,8 +172,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await producer?.disconnect();
-  await admin?.disconnect();
+  await disconnectKafka({ producer, admin });
   await client?.close();
   dataDir.remove();
 });

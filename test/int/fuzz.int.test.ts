@@ -5,18 +5,18 @@
 // Outside CI a missing Python skips this loudly; under CI=true it fails.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ROOT, untilAnswers } from '../helpers/cli-worker.js';
+import { unusedPort } from '../helpers/net.js';
 import { generateEnvelopes } from '../helpers/seed.js';
 
 const run = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, '../..');
 const SCRIPT = join(ROOT, 'scripts/schemathesis.sh');
 const TOKEN = 'fuzz-token-0123456789abcdef';
-/** Examples per operation: ~900 cases in about a minute on 2 cores. */
+/** Examples per operation (schemathesis' --max-examples); FUZZ_MAX_EXAMPLES changes it. */
 const MAX_EXAMPLES = Number(process.env.FUZZ_MAX_EXAMPLES ?? 25);
 const MIN = 60_000;
 
@@ -24,31 +24,6 @@ let st: string | null = null;
 let server: ChildProcess | undefined;
 let dir: string;
 let base = '';
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-  });
-}
-
-async function waitReady(url: string, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (server?.exitCode !== null && server?.exitCode !== undefined) throw new Error('errorscope start exited');
-    try {
-      if ((await fetch(`${url}/ready`)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url}/ready did not answer 200 within ${ms} ms`);
-}
 
 beforeAll(async () => {
   try {
@@ -61,7 +36,7 @@ beforeAll(async () => {
   }
   if (!existsSync(join(ROOT, 'dist/services/cli/main.js'))) throw new Error('run `npm run build` first (dist/)');
   dir = mkdtempSync(join(tmpdir(), 'errorscope-fuzz-'));
-  const port = await freePort();
+  const port = await unusedPort();
   base = `http://127.0.0.1:${port}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -74,7 +49,7 @@ beforeAll(async () => {
   };
   delete env.KAFKA_BROKERS;
   server = spawn(process.execPath, [join(ROOT, 'bin/errorscope.js'), 'start'], { env, stdio: 'ignore' });
-  await waitReady(base, 60_000);
+  await untilAnswers(`${base}/ready`, { proc: server }, 'errorscope start to be ready', 60_000);
   // Seed through the API itself: 3 hours of six keys, a 1310 surge, a quota wall, an unknown code.
   const now = Date.now();
   const { envelopes } = generateEnvelopes({

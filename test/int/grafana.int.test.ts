@@ -8,12 +8,11 @@
 //   overload a provider-wide 1305 burst (and a 529 burst on only two keys of another provider):
 //            only the provider-wide rule fires, for that provider only.
 // Expected answers come from the stored records in plain JS, never from the API under test.
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../services/api/server.js';
 import { TAXONOMY } from '../../services/core/taxonomy.js';
 import type { CallRecord, Envelope } from '../../services/core/types.js';
 import { migrate } from '../../services/store/migrate.js';
+import { injectUnshed, type TestApp, testApp } from '../helpers/app.js';
 import {
   type AlertRule,
   AlertStateMachine,
@@ -34,6 +33,7 @@ import {
   timeSeriesSchema,
   type VariableValue,
 } from '../helpers/infinity.js';
+import { byTime, minuteBurst, zhipuError } from '../helpers/planted.js';
 import { generateEnvelopes, ingestEnvelopes, openTestStore, type SeedKey, type TestStore } from '../helpers/seed.js';
 
 const MIN = 60_000;
@@ -61,63 +61,34 @@ interface World {
   records: CallRecord[];
   keys: SeedKey[];
   clock: { now: number };
-  app: Awaited<ReturnType<typeof buildApp>>;
+  app: TestApp;
 }
 
 let store: TestStore;
 const worlds: Record<'quiet' | 'surge' | 'overload', World> = {} as never;
 
-/** A Zhipu-style business error (status 429 + {error:{code,message}}), as the seed writes them. */
-function zhipuError(key: SeedKey, ts: number, code: string, message: string, n: number): Envelope {
-  return {
-    ts: new Date(ts).toISOString(),
-    url: key.url,
-    model: key.model,
-    api_key: key.raw,
-    tenant: key.tenant,
-    request_id: `req-gf-${code}-${key.index}-${n}`,
-    status: 429,
-    latency_ms: 30,
-    body: { error: { code, message } },
-  };
-}
+/** A Zhipu-style business error, numbered `n` for its request id. */
+const gfError = (key: SeedKey, ts: number, code: string, message: string, n: number) =>
+  zhipuError(key, ts, code, message, `req-gf-${code}-${key.index}-${n}`);
 
 /** `perMinute` errors per key from `startMs` to NOW, spread over each minute. */
-function burst(
+const burst = (
   keys: SeedKey[],
   startMs: number,
   perMinute: number,
   make: (k: SeedKey, ts: number, n: number) => Envelope,
-) {
-  const out: Envelope[] = [];
-  let n = 0;
-  for (let m = Math.ceil(startMs / MIN) * MIN; m < NOW; m += MIN) {
-    for (const k of keys) {
-      for (let i = 0; i < perMinute; i++) {
-        const ts = m + 1_000 + i * Math.floor(50_000 / perMinute) + k.index * 97;
-        if (ts < NOW) out.push(make(k, ts, n++));
-      }
-    }
-  }
-  return out;
-}
+) => minuteBurst(keys, startMs, NOW, perMinute, make);
 
 async function makeWorld(database: string, envelopes: Envelope[], keys: SeedKey[]): Promise<World> {
   if (database !== store.database)
     await migrate(store.client, { CLICKHOUSE_DATABASE: database, RAW_TTL_DAYS: undefined });
-  const sorted = [...envelopes].sort((a, b) => Date.parse(String(a.ts)) - Date.parse(String(b.ts)));
+  const sorted = byTime(envelopes);
   const records = await ingestEnvelopes(store.client, database, sorted);
   const clock = { now: NOW };
-  const app = await buildApp({
-    config: {
-      HOST: '127.0.0.1',
-      API_TOKENS: [TOKEN],
-      ALLOW_NO_AUTH: false,
-      RATE_LIMIT_PER_MINUTE: 1_000_000,
-      CLICKHOUSE_DATABASE: database,
-    },
+  const app = await testApp({
     client: store.client,
-    logger: pino({ level: 'silent' }),
+    database: database,
+    tokens: [TOKEN],
     taxonomy: TAXONOMY,
     now: () => clock.now,
   });
@@ -130,7 +101,7 @@ beforeAll(async () => {
   const keys = base.keys;
   // A 1310 on key 0 every 45 minutes, the last one inside the alert window: seen, never a surge.
   const occasional = burst([keys[0]!], START, 1, (k, ts, n) =>
-    zhipuError(k, ts, '1310', `Weekly/Monthly Limit Exhausted. Your limit will reset at 2099-01-01 00:00:00`, n),
+    gfError(k, ts, '1310', `Weekly/Monthly Limit Exhausted. Your limit will reset at 2099-01-01 00:00:00`, n),
   ).filter((e) => Math.round(Date.parse(String(e.ts)) / MIN) % 45 === Math.round((NOW - 5 * MIN) / MIN) % 45);
   worlds.quiet = await makeWorld('gf_quiet', [...base.envelopes, ...occasional], keys);
 
@@ -147,7 +118,7 @@ beforeAll(async () => {
   });
   // A reworded 1308 (no template matches, no reset time in it) on a key that keeps succeeding: drift.
   const drifted = Array.from({ length: DRIFTED }, (_, i) =>
-    zhipuError(keys[8]!, NOW - 30 * MIN + i * MIN + 5_000, '1308', DRIFT_MESSAGE, i),
+    gfError(keys[8]!, NOW - 30 * MIN + i * MIN + 5_000, '1308', DRIFT_MESSAGE, i),
   );
   worlds.surge = await makeWorld('gf_surge', [...surge.envelopes, ...drifted], surge.keys);
 
@@ -156,10 +127,10 @@ beforeAll(async () => {
   const anthropicKeys = keys.filter((k) => k.provider === 'anthropic');
   const overload = [
     ...burst(zhipuKeys, NOW - 12 * MIN, 4, (k, ts, n) =>
-      zhipuError(k, ts, '1305', 'The API has triggered a rate limit.', n),
+      gfError(k, ts, '1305', 'The API has triggered a rate limit.', n),
     ),
     ...burst(anthropicKeys, NOW - 12 * MIN, 4, (k, ts, n) => ({
-      ...zhipuError(k, ts, '529', '', n),
+      ...gfError(k, ts, '529', '', n),
       status: 529,
       body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
     })),
@@ -173,7 +144,11 @@ afterAll(async () => {
 });
 
 async function fetchJson(world: World, path: string): Promise<unknown> {
-  const res = await world.app.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${TOKEN}` } });
+  const res = await injectUnshed(world.app, {
+    method: 'GET',
+    url: path,
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
   if (res.statusCode !== 200) throw new Error(`GET ${path} -> ${res.statusCode}: ${res.body}`);
   return res.json();
 }

@@ -4,13 +4,11 @@
 // rate-limited, /health is never shed, unknown methods are 405. Expected values come from the
 // planted lines.
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Gate, INGEST_BODY_LIMIT } from '../../services/api/ingest-body.js';
-import { buildApp } from '../../services/api/server.js';
+import type { buildApp } from '../../services/api/server.js';
 import { MAX_JSON_DEPTH } from '../../services/core/json-depth.js';
-import { clickhouseInserter } from '../../services/store/calls.js';
-import { clickhouseDeadLetters } from '../../services/store/dead-letters.js';
+import { storeIngest, type TestApp, testApp } from '../helpers/app.js';
 import { openTestStore, type TestStore } from '../helpers/seed.js';
 
 const TOKEN = 'ingest-token-0123456789';
@@ -18,27 +16,16 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 const NOW = Date.now();
 
 let store: TestStore;
-let app: Awaited<ReturnType<typeof buildApp>>;
+let app: TestApp;
 const gate = new Gate(2, 32);
 
 async function makeApp(over: Partial<Parameters<typeof buildApp>[0]> = {}, rateLimit = 1_000_000, blockRows = 7) {
-  return buildApp({
-    config: {
-      HOST: '127.0.0.1',
-      API_TOKENS: [TOKEN],
-      ALLOW_NO_AUTH: false,
-      RATE_LIMIT_PER_MINUTE: rateLimit,
-      CLICKHOUSE_DATABASE: store.database,
-    },
+  return testApp({
     client: store.client,
-    logger: pino({ level: 'silent' }),
-    ingest: {
-      calls: clickhouseInserter(store.client, store.database),
-      deadLetters: clickhouseDeadLetters(store.client, store.database),
-      maxLineBytes: 1_048_576,
-      gate,
-      blockRows,
-    },
+    database: store.database,
+    tokens: [TOKEN],
+    rateLimitPerMinute: rateLimit,
+    ingest: storeIngest(store.client, store.database, { gate, blockRows }),
     pressure: { maxEventLoopDelay: 0, maxEventLoopUtilization: 0 },
     ...over,
   });

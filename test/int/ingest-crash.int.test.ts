@@ -2,14 +2,14 @@
 // restarted and stopped cleanly: every count exact. The chDB directory is written by one child at a
 // time (the next starts only after the previous exited) and read by this process only after the last
 // child exited, since the embedded engine binds a directory to one process.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../services/config.js';
 import { createStoreClient } from '../../services/store/clickhouse.js';
 import { tempChdbDir } from '../helpers/chdb.js';
+import { type SpawnedWorker, spawnIngest } from '../helpers/cli-worker.js';
 import { counts, expectExact, expectedFor, produceRange, TEST_MAX_BYTES } from '../helpers/ingest-data.js';
 import {
   caughtUp,
@@ -19,11 +19,10 @@ import {
   fresh,
   kafkaBrokers,
   readDeadLetters,
-  testKafka,
   waitFor,
 } from '../helpers/kafka.js';
+import { connectKafka, disconnectKafka } from '../helpers/kafka-clients.js';
 
-const root = resolve(import.meta.dirname, '../..');
 const dataDir = tempChdbDir();
 const now = Date.now();
 const topic = fresh('crash-calls');
@@ -35,37 +34,21 @@ let producer: Producer;
 let child: ChildProcess | null = null;
 let client: ClickHouseClient | null = null;
 
-function spawnWorker(): { proc: ChildProcess; exited: Promise<number | null>; output: () => string } {
-  let output = '';
-  const proc = spawn(process.execPath, [resolve(root, 'bin/errorscope.js'), 'ingest'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      CHDB_PATH: dataDir.path,
-      CLICKHOUSE_URL: '',
-      CLICKHOUSE_DATABASE: 'crash',
-      KAFKA_BROKERS: kafkaBrokers.join(','),
-      KAFKA_TOPIC: topic,
-      KAFKA_DLQ_TOPIC: dlq,
-      KAFKA_GROUP_ID: group,
-      INGEST_SEGMENT_MAX: '150',
-      // Killed members leave the group only when their session expires: keep that short.
-      KAFKA_SESSION_TIMEOUT_MS: '6000',
-      INGEST_MAX_MESSAGE_BYTES: String(TEST_MAX_BYTES),
-      METRICS_PORT: '0',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+function spawnWorker(): SpawnedWorker {
+  const w = spawnIngest([], {
+    CHDB_PATH: dataDir.path,
+    CLICKHOUSE_DATABASE: 'crash',
+    KAFKA_BROKERS: kafkaBrokers.join(','),
+    KAFKA_TOPIC: topic,
+    KAFKA_DLQ_TOPIC: dlq,
+    KAFKA_GROUP_ID: group,
+    INGEST_SEGMENT_MAX: '150',
+    // Killed members leave the group only when their session expires: keep that short.
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
+    INGEST_MAX_MESSAGE_BYTES: String(TEST_MAX_BYTES),
   });
-  proc.stdout?.on('data', (d) => {
-    output = (output + d).slice(-20_000);
-  });
-  proc.stderr?.on('data', (d) => {
-    output = (output + d).slice(-20_000);
-  });
-  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
-  child = proc;
-  return { proc, exited, output: () => output };
+  child = w.proc;
+  return w;
 }
 
 async function committedTotal(): Promise<number> {
@@ -75,17 +58,12 @@ async function committedTotal(): Promise<number> {
 }
 
 beforeAll(async () => {
-  kafka = testKafka();
-  admin = kafka.admin();
-  await admin.connect();
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  ({ kafka, admin, producer } = await connectKafka());
 });
 
 afterAll(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
-  await producer?.disconnect();
-  await admin?.disconnect();
+  await disconnectKafka({ producer, admin });
   await client?.close();
   dataDir.remove();
 });

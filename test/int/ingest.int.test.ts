@@ -2,7 +2,7 @@
 // redelivery, rebalancing between three workers, ClickHouse failures. One chDB directory for this file
 // (one per process); every test uses its own database, topic and group.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../services/config.js';
@@ -23,6 +23,7 @@ import {
   testKafka,
   waitFor,
 } from '../helpers/kafka.js';
+import { connectKafka, disconnectKafka } from '../helpers/kafka-clients.js';
 
 const dataDir = tempChdbDir();
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -81,17 +82,12 @@ async function deadLetterCount(s: Scenario, expected: number): Promise<number> {
 
 beforeAll(async () => {
   client = await createStoreClient(parseConfig({ CHDB_PATH: dataDir.path }));
-  kafka = testKafka();
-  admin = kafka.admin();
-  await admin.connect();
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  ({ kafka, admin, producer } = await connectKafka());
 });
 
 afterAll(async () => {
   await stopAll();
-  await producer?.disconnect();
-  await admin?.disconnect();
+  await disconnectKafka({ producer, admin });
   await client?.close();
   dataDir.remove();
 });

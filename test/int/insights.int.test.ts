@@ -1,14 +1,14 @@
 // The insight routes (retry waste, incidents, wording drift, wall calendar) through app.inject()
 // against the real embedded ClickHouse, seeded through the real pipeline. Every expected value is
 // computed from the planted envelopes or the stored records, never copied from an answer.
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildApp } from '../../services/api/server.js';
 import { generateTraffic, planTraffic } from '../../services/core/demo-traffic.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { TAXONOMY } from '../../services/core/taxonomy.js';
 import type { CallRecord, Envelope } from '../../services/core/types.js';
 import { migrate } from '../../services/store/migrate.js';
+import { injectUnshed, type TestApp, testApp } from '../helpers/app.js';
+import { byTime, keyCall } from '../helpers/planted.js';
 import { generateEnvelopes, ingestEnvelopes, openTestStore, type SeedKey, type TestStore } from '../helpers/seed.js';
 
 const MIN = 60_000;
@@ -30,23 +30,12 @@ const LONE = { startMs: NOW - 50 * MIN, endMs: NOW - 35 * MIN, perMinute: 5 };
 const DRIFT = { atMs: NOW - 20 * MIN, count: 6, message: 'Quota for the current 5-hour window has been used up' };
 
 let store: TestStore;
-let app: Awaited<ReturnType<typeof buildApp>>;
+let app: TestApp;
 let records: CallRecord[];
 let keys: SeedKey[];
 
-function errorEnvelope(key: SeedKey, ts: number, status: number, body: unknown, n: number): Envelope {
-  return {
-    ts: new Date(ts).toISOString(),
-    url: key.url,
-    model: key.model,
-    api_key: key.raw,
-    tenant: key.tenant,
-    request_id: `req-ins-${key.index}-${n}`,
-    status,
-    latency_ms: 50,
-    body,
-  };
-}
+const errorEnvelope = (key: SeedKey, ts: number, status: number, body: unknown, n: number) =>
+  keyCall(key, ts, { status, body, requestId: `req-ins-${key.index}-${n}`, latencyMs: 50 });
 
 /** `perMinute` errors per key per minute in [startMs, endMs). */
 function burst(
@@ -87,18 +76,13 @@ beforeAll(async () => {
       errorEnvelope(keys[8]!, DRIFT.atMs + i * 1000, 429, { error: { code: '1308', message: DRIFT.message } }, 900 + i),
     ),
   ];
-  const all = [...base.envelopes, ...extra].sort((a, b) => Date.parse(String(a.ts)) - Date.parse(String(b.ts)));
+  const all = byTime([...base.envelopes, ...extra]);
   records = await ingestEnvelopes(store.client, store.database, all);
-  app = await buildApp({
-    config: {
-      HOST: '127.0.0.1',
-      API_TOKENS: [TOKEN],
-      ALLOW_NO_AUTH: false,
-      RATE_LIMIT_PER_MINUTE: 100_000,
-      CLICKHOUSE_DATABASE: store.database,
-    },
+  app = await testApp({
     client: store.client,
-    logger: pino({ level: 'silent' }),
+    database: store.database,
+    tokens: [TOKEN],
+    rateLimitPerMinute: 100_000,
     taxonomy: TAXONOMY,
     now: () => NOW,
   });
@@ -110,13 +94,7 @@ afterAll(async () => {
 });
 
 async function get(url: string) {
-  let res = await app.inject({ method: 'GET', url, headers: auth });
-  // A shared, loaded machine can starve the event loop: under-pressure answers 503 "retry later",
-  // and a client retries that (bounded), as Grafana does.
-  for (let i = 0; i < 50 && res.statusCode === 503; i++) {
-    await new Promise((r) => setTimeout(r, 200));
-    res = await app.inject({ method: 'GET', url, headers: auth });
-  }
+  const res = await injectUnshed(app, { method: 'GET', url, headers: auth });
   return { status: res.statusCode, body: res.json() as { rows: Record<string, unknown>[]; message?: string } };
 }
 
@@ -423,7 +401,7 @@ describe('start --demo shows all four', () => {
   const DEMO_DB = 'insights_demo';
   const end = NOW;
   const traffic = { startMs: end - 3 * HOUR, endMs: end, ratePerSec: 2, seed: 11, surgeKeys: 2 };
-  let demo: Awaited<ReturnType<typeof buildApp>>;
+  let demo: TestApp;
   let plan: ReturnType<typeof planTraffic>;
   let demoRecords: CallRecord[];
 
@@ -431,16 +409,11 @@ describe('start --demo shows all four', () => {
     await migrate(store.client, { CLICKHOUSE_DATABASE: DEMO_DB, RAW_TTL_DAYS: undefined });
     plan = planTraffic(traffic);
     demoRecords = await ingestEnvelopes(store.client, DEMO_DB, [...generateTraffic(traffic, plan)]);
-    demo = await buildApp({
-      config: {
-        HOST: '127.0.0.1',
-        API_TOKENS: [TOKEN],
-        ALLOW_NO_AUTH: false,
-        RATE_LIMIT_PER_MINUTE: 100_000,
-        CLICKHOUSE_DATABASE: DEMO_DB,
-      },
+    demo = await testApp({
       client: store.client,
-      logger: pino({ level: 'silent' }),
+      database: DEMO_DB,
+      tokens: [TOKEN],
+      rateLimitPerMinute: 100_000,
       taxonomy: TAXONOMY,
       now: () => end,
     });
@@ -451,11 +424,7 @@ describe('start --demo shows all four', () => {
   });
 
   async function demoGet(url: string) {
-    let res = await demo.inject({ method: 'GET', url, headers: auth });
-    for (let i = 0; i < 50 && res.statusCode === 503; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      res = await demo.inject({ method: 'GET', url, headers: auth });
-    }
+    const res = await injectUnshed(demo, { method: 'GET', url, headers: auth });
     expect(res.statusCode, res.body).toBe(200);
     return res.json() as { rows: Record<string, unknown>[] };
   }

@@ -1,12 +1,13 @@
 // The user journey, end to end through the real CLI: `start` (embedded chDB + API + HTTP ingest +
 // Kafka ingest), `demo` into Kafka and into HTTP, the API showing the planted 1310 surge and quota
 // walls with their reset times, `ship` of a file with bad lines, and a restart that keeps the data.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fileHead, statePath } from '../../services/cli/commands/ship.js';
 import { tempChdbDir } from '../helpers/chdb.js';
+import { type SpawnedWorker, spawnCli, untilAnswers } from '../helpers/cli-worker.js';
 import { createTopic, describeKafka, fresh, kafkaBrokers, testKafka, waitFor } from '../helpers/kafka.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -57,39 +58,17 @@ describeKafka('user journey through the real CLI', () => {
     ERRORSCOPE_URL: base,
     LOG_LEVEL: 'warn',
   };
-  let server: ChildProcess | null = null;
-  let serverLog = '';
+  let server: SpawnedWorker | null = null;
 
   async function startServer(): Promise<void> {
-    serverLog = '';
-    server = spawn(process.execPath, [BIN, 'start'], { env: { ...process.env, ...env }, cwd: ROOT });
-    server.stderr?.on('data', (d) => {
-      serverLog += d;
-    });
-    server.stdout?.on('data', (d) => {
-      serverLog += d;
-    });
-    await waitFor(
-      'errorscope start to be ready',
-      async () => {
-        if (server?.exitCode !== null) throw new Error(`start exited early: ${serverLog.slice(-2000)}`);
-        return fetch(`${base}/ready`).then(
-          (r) => r.ok,
-          () => false,
-        );
-      },
-      90_000,
-    );
+    server = spawnCli(['start'], env, Infinity);
+    await untilAnswers(`${base}/ready`, server, 'errorscope start to be ready', 90_000);
   }
 
   async function stopServer(): Promise<number | null> {
     const s = server;
-    if (!s || s.exitCode !== null) return s?.exitCode ?? null;
-    const exited = new Promise<number | null>((r) => s.once('exit', (code) => r(code)));
-    s.kill('SIGTERM');
-    const code = await exited;
     server = null;
-    return code;
+    return s ? s.stop() : null;
   }
 
   async function get<T>(path: string): Promise<T> {

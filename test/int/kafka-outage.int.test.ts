@@ -3,60 +3,26 @@
 // /ready and in /metrics; started before its topic exists, it starts consuming once the topic appears;
 // `--create-topics N` creates the topic. The `ingest` worker's /healthz stays 200 while the broker is
 // down and /readyz says it is not ready. "Down" is a loopback port with nothing listening.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { tempChdbDir } from '../helpers/chdb.js';
+import { ROOT, type SpawnedWorker, spawnCli, untilAnswers } from '../helpers/cli-worker.js';
 import { createTopic, describeKafka, fresh, kafkaBrokers, testKafka, waitFor } from '../helpers/kafka.js';
+import { unusedPort } from '../helpers/net.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/errorscope.js');
 const children: ChildProcess[] = [];
 const dirs: { remove(): void }[] = [];
 
-/** A loopback port nothing listens on: bound, then released. */
-async function deadPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function freePort(): Promise<number> {
-  return deadPort();
-}
-
-interface Proc {
-  child: ChildProcess;
-  log: () => string;
-  exited: Promise<number | null>;
-}
+type Proc = SpawnedWorker;
 
 function run(args: string[], env: Record<string, string>): Proc {
   const dir = tempChdbDir('errorscope-outage-');
   dirs.push(dir);
-  let log = '';
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, CHDB_PATH: dir.path, CLICKHOUSE_URL: '', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (d) => {
-    log += d;
-  });
-  child.stderr?.on('data', (d) => {
-    log += d;
-  });
-  children.push(child);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, log: () => log, exited };
-}
-
-async function stop(p: Proc): Promise<number | null> {
-  if (p.child.exitCode === null) p.child.kill('SIGTERM');
-  return p.exited;
+  const p = spawnCli(args, { CHDB_PATH: dir.path, CLICKHOUSE_URL: '', LOG_LEVEL: 'warn', ...env }, Infinity);
+  children.push(p.proc);
+  return p;
 }
 
 async function json(url: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -65,20 +31,8 @@ async function json(url: string, init?: RequestInit): Promise<{ status: number; 
   return { status: r.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-async function up(url: string, p: Proc): Promise<void> {
-  await waitFor(
-    `${url} answers`,
-    async () => {
-      if (p.child.exitCode !== null) throw new Error(`exited early (${p.child.exitCode}): ${p.log().slice(-2000)}`);
-      // 200 only: under-pressure may shed the first requests while the engine warms up.
-      return fetch(url).then(
-        (r) => r.status === 200,
-        () => false,
-      );
-    },
-    60_000,
-  );
-}
+// 200 only: under-pressure may shed the first requests while the engine warms up.
+const up = (url: string, p: Proc) => untilAnswers(url, p, `${url} answers`, 60_000);
 
 type Kafka = { state: string; reason: string | null; failedAttempts: number; topic: string };
 
@@ -121,7 +75,7 @@ afterAll(async () => {
 
 describeKafka('Kafka down or missing never takes errorscope down', () => {
   it('start with an unreachable broker: API and HTTP ingest up, /ready and /metrics say Kafka is retrying', async () => {
-    const [port, metricsPort, broker] = await Promise.all([freePort(), freePort(), deadPort()]);
+    const [port, metricsPort, broker] = await Promise.all([unusedPort(), unusedPort(), unusedPort()]);
     const base = `http://127.0.0.1:${port}`;
     const p = run(['start', '--brokers', `127.0.0.1:${broker}`], {
       PORT: String(port),
@@ -154,12 +108,12 @@ describeKafka('Kafka down or missing never takes errorscope down', () => {
       2,
     );
 
-    expect(p.child.exitCode).toBeNull();
-    expect(await stop(p)).toBe(0);
+    expect(p.proc.exitCode).toBeNull();
+    expect(await p.stop()).toBe(0);
   });
 
   it('start before its topic exists: ready once the topic appears, and the messages produced there are ingested', async () => {
-    const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
+    const [port, metricsPort] = await Promise.all([unusedPort(), unusedPort()]);
     const base = `http://127.0.0.1:${port}`;
     const topic = fresh('later');
     const p = run(['start', '--brokers', kafkaBrokers.join(',')], {
@@ -207,11 +161,11 @@ describeKafka('Kafka down or missing never takes errorscope down', () => {
       await producer.disconnect();
       await admin.disconnect();
     }
-    expect(await stop(p)).toBe(0);
+    expect(await p.stop()).toBe(0);
   });
 
   it('start --create-topics N creates the missing topic with N partitions', async () => {
-    const port = await freePort();
+    const port = await unusedPort();
     const base = `http://127.0.0.1:${port}`;
     const topic = fresh('created');
     const p = run(['start', '--brokers', kafkaBrokers.join(','), '--create-topics', '3'], {
@@ -231,17 +185,17 @@ describeKafka('Kafka down or missing never takes errorscope down', () => {
     } finally {
       await admin.disconnect();
     }
-    expect(await stop(p)).toBe(0);
+    expect(await p.stop()).toBe(0);
   });
 
   it('start --create-topics rejects a non-number with a usage error', async () => {
     const p = run(['start', '--create-topics', 'many'], { PORT: '0' });
     expect(await p.exited).toBe(2);
-    expect(p.log()).toContain('--create-topics must be a whole number');
+    expect(p.output()).toContain('--create-topics must be a whole number');
   });
 
   it('the ingest worker with the broker down: /healthz 200, /readyz 503 with the reason, still running', async () => {
-    const [metricsPort, broker] = await Promise.all([freePort(), deadPort()]);
+    const [metricsPort, broker] = await Promise.all([unusedPort(), unusedPort()]);
     const p = run(['ingest', '--brokers', `127.0.0.1:${broker}`, '--metrics-port', String(metricsPort)], {
       KAFKA_TOPIC: fresh('nowhere'),
     });
@@ -257,7 +211,7 @@ describeKafka('Kafka down or missing never takes errorscope down', () => {
     const ready = await json(`${base}/readyz`);
     expect(ready.status).toBe(503);
     expect(String(ready.body.reason)).toMatch(/connect|ECONNREFUSED|Connection/i);
-    expect(p.child.exitCode).toBeNull();
-    expect(await stop(p)).toBe(0);
+    expect(p.proc.exitCode).toBeNull();
+    expect(await p.stop()).toBe(0);
   });
 });

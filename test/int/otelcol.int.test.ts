@@ -5,25 +5,22 @@
 // what the tested pure mappings (fromNewApiLog, the GenAI mapping) make of the planted input.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin, Kafka } from 'kafkajs';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../services/api/server.js';
 import { parseConfig } from '../../services/config.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { fromNewApiLog } from '../../services/core/gateway-logs.js';
 import { processLine } from '../../services/core/index.js';
-import { clickhouseInserter } from '../../services/store/calls.js';
 import { createStoreClient } from '../../services/store/clickhouse.js';
-import { clickhouseDeadLetters } from '../../services/store/dead-letters.js';
 import { migrate } from '../../services/store/migrate.js';
+import { storeIngest, type TestApp, testApp } from '../helpers/app.js';
 import { tempChdbDir } from '../helpers/chdb.js';
 import { ROOT, spawnIngest } from '../helpers/cli-worker.js';
 import { caughtUp, createTopic, fresh, kafkaBrokers, testKafka, topicEnd, waitFor } from '../helpers/kafka.js';
+import { unusedPort } from '../helpers/net.js';
 import { llmSpans } from '../helpers/otel-sdk.js';
 
 const SHIPPING = readFileSync(join(ROOT, 'docs/shipping.md'), 'utf8');
@@ -40,17 +37,6 @@ function collectorPath(): string | null {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 const OTELCOL = collectorPath();
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const work = mkdtempSync(join(tmpdir(), 'errorscope-otelcol-'));
 // The embedded engine opens one data directory per process: the worker child writes here, and this
@@ -301,27 +287,17 @@ describe('docs/shipping.md Collector recipes', () => {
   describe('OTLP spans -> Collector -> errorscope POST /v1/traces', () => {
     let client: ClickHouseClient;
     const database = 'otelcol_forward';
-    let app: Awaited<ReturnType<typeof buildApp>>;
+    let app: TestApp;
     let url: string;
     const TOKEN = 'otelcol-forward-token-0123456789';
     beforeAll(async () => {
       client = await localClient();
       await migrate(client, { CLICKHOUSE_DATABASE: database, RAW_TTL_DAYS: undefined });
-      app = await buildApp({
-        config: {
-          HOST: '127.0.0.1',
-          API_TOKENS: [TOKEN],
-          ALLOW_NO_AUTH: false,
-          RATE_LIMIT_PER_MINUTE: 1_000_000,
-          CLICKHOUSE_DATABASE: database,
-        },
+      app = await testApp({
         client: client,
-        logger: pino({ level: 'silent' }),
-        ingest: {
-          calls: clickhouseInserter(client, database),
-          deadLetters: clickhouseDeadLetters(client, database),
-          maxLineBytes: 1_048_576,
-        },
+        database: database,
+        tokens: [TOKEN],
+        ingest: storeIngest(client, database),
         knowledgeMetrics: false,
       });
       url = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -331,7 +307,7 @@ describe('docs/shipping.md Collector recipes', () => {
     });
 
     it('stores the LLM spans an app exported to the Collector, with the API token the recipe sends', async () => {
-      const port = await freePort();
+      const port = await unusedPort();
       const col = runCollector(recipe('otelcol-otlp-forward'), {
         OTLP_LISTEN: `127.0.0.1:${port}`,
         ERRORSCOPE_URL: url,

@@ -12,20 +12,16 @@ import {
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../services/api/server.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
-import { clickhouseInserter } from '../../services/store/calls.js';
-import { clickhouseDeadLetters } from '../../services/store/dead-letters.js';
-import { waitFor } from '../helpers/kafka.js';
+import { storeIngest, type TestApp, testApp, untilUnshed } from '../helpers/app.js';
 import { openTestStore, type TestStore } from '../helpers/seed.js';
 
 const TOKEN = 'otlp-test-token-0123456789';
 const T0 = Date.UTC(2026, 10, 20, 8, 0, 0);
 const KEY = 'sk-otlp-int-key-000000001';
 let store: TestStore;
-let app: Awaited<ReturnType<typeof buildApp>>;
+let app: TestApp;
 
 function spans(n: number, base: number) {
   const exporter = new InMemorySpanExporter();
@@ -81,22 +77,8 @@ async function logs() {
   return exporter.getFinishedLogRecords();
 }
 
-/**
- * @fastify/under-pressure answers 503 while its last event-loop sample is above 0.98 utilization, which
- * the embedded engine's work on the main thread (the previous insert) can cause on a busy machine: wait
- * (bounded) until the API takes requests, so each request tests the endpoint, not the sampler.
- */
-async function settled(): Promise<void> {
-  await waitFor(
-    'the API is not under pressure',
-    async () => (await app.inject('/health')).statusCode === 200,
-    30_000,
-    100,
-  );
-}
-
 const post = async (path: string, body: Uint8Array | string, headers: Record<string, string>) => {
-  await settled();
+  await untilUnshed(app);
   return app.inject({
     method: 'POST',
     url: path,
@@ -125,22 +107,12 @@ async function callCount(): Promise<number> {
 
 beforeAll(async () => {
   store = await openTestStore('otlp_http');
-  app = await buildApp({
-    config: {
-      HOST: '127.0.0.1',
-      API_TOKENS: [TOKEN],
-      ALLOW_NO_AUTH: false,
-      RATE_LIMIT_PER_MINUTE: 1_000_000,
-      CLICKHOUSE_DATABASE: store.database,
-    },
+  app = await testApp({
     client: store.client,
-    logger: pino({ level: 'silent' }),
+    database: store.database,
+    tokens: [TOKEN],
     now: () => T0 + 3_600_000,
-    ingest: {
-      calls: clickhouseInserter(store.client, store.database),
-      deadLetters: clickhouseDeadLetters(store.client, store.database),
-      maxLineBytes: 1_048_576,
-    },
+    ingest: storeIngest(store.client, store.database),
     knowledgeMetrics: false,
   });
 }, 120_000);
@@ -213,7 +185,7 @@ describe('POST /v1/traces', () => {
   });
 
   it('needs the API token like every other write', async () => {
-    await settled();
+    await untilUnshed(app);
     const res = await app.inject({
       method: 'POST',
       url: '/v1/traces',

@@ -1,7 +1,7 @@
 // `errorscope ingest --format otlp_proto|otlp_json`: OpenTelemetry Collector kafka-exporter messages (one
 // OTLP export request each) on a fresh topic of the real broker, consumed by the CLI worker into chDB.
 import type { ClickHouseClient } from '@clickhouse/client';
-import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../services/config.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
@@ -15,9 +15,9 @@ import {
   fresh,
   kafkaBrokers,
   readDeadLetters,
-  testKafka,
   waitFor,
 } from '../helpers/kafka.js';
+import { connectKafka, disconnectKafka } from '../helpers/kafka-clients.js';
 import { envelopeLogs, llmSpans } from '../helpers/otel-sdk.js';
 
 const dataDir = tempChdbDir();
@@ -29,21 +29,13 @@ let producer: Producer;
 let client: ClickHouseClient | null = null;
 
 beforeAll(async () => {
-  kafka = testKafka();
-  admin = kafka.admin();
-  await admin.connect();
   // A just-created topic may take a while to be hosted on a loaded machine: the client's own retries
   // (UNKNOWN_TOPIC_OR_PARTITION is retriable) get a longer budget than the default 5.
-  producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
-    retry: { retries: 12, maxRetryTime: 5_000 },
-  });
-  await producer.connect();
+  ({ kafka, admin, producer } = await connectKafka({ retry: { retries: 12, maxRetryTime: 5_000 } }));
 });
 
 afterAll(async () => {
-  await producer?.disconnect();
-  await admin?.disconnect();
+  await disconnectKafka({ producer, admin });
   await client?.close();
   dataDir.remove();
 });

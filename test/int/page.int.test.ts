@@ -4,16 +4,15 @@
 // have data, a filter must narrow the data, a wall's reset time must be the API's reset_at in the
 // browser's time zone, and nothing may log a console error. Then, with API_TOKENS set, the token
 // prompt must let the viewer in with a good token and refuse a bad one.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempChdbDir } from '../helpers/chdb.js';
+import { type SpawnedWorker, spawnCli, untilAnswers } from '../helpers/cli-worker.js';
 import { waitFor } from '../helpers/kafka.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'bin/errorscope.js');
 const CHROMIUM = '/usr/bin/chromium';
 /** Screenshots land here (gitignored). */
 const OUT = join(ROOT, 'test-output');
@@ -41,51 +40,41 @@ describeBrowser('overview page in Chromium against start --demo', () => {
   const dir = tempChdbDir('errorscope-page-');
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const base = `http://127.0.0.1:${port}`;
-  let server: ChildProcess | null = null;
-  let log = '';
+  let server: SpawnedWorker | null = null;
+  let log = () => '';
   let browser: Browser;
 
   async function startServer(extraEnv: Record<string, string> = {}): Promise<void> {
-    log = '';
-    server = spawn(process.execPath, [BIN, 'start', '--demo'], {
-      env: { ...process.env, CHDB_PATH: dir.path, PORT: String(port), METRICS_PORT: '0', ...extraEnv },
-      cwd: ROOT,
-    });
-    server.stdout?.on('data', (d) => {
-      log += d;
-    });
-    server.stderr?.on('data', (d) => {
-      log += d;
-    });
+    const s = spawnCli(
+      ['start', '--demo'],
+      { CHDB_PATH: dir.path, PORT: String(port), METRICS_PORT: '0', ...extraEnv },
+      Infinity,
+    );
+    server = s;
+    log = s.output;
     await waitFor(
       'the demo to be live',
       () => {
-        if (server?.exitCode !== null) throw new Error(`start exited early: ${log.slice(-2000)}`);
-        return log.includes('demo: live traffic running');
+        if (s.proc.exitCode !== null) throw new Error(`start exited early: ${log().slice(-2000)}`);
+        return log().includes('demo: live traffic running');
       },
       150_000,
     );
     // Right after start the event loop can be busy enough for under-pressure to answer 503.
-    await waitFor('the API to be ready', () =>
-      fetch(`${base}/ready`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    );
+    await untilAnswers(`${base}/ready`, s, 'the API to be ready', 60_000);
   }
 
   async function stopServer(): Promise<void> {
     const s = server;
     server = null;
-    if (!s || s.exitCode !== null) return;
-    const exited = new Promise((r) => s.once('exit', r));
-    s.kill('SIGTERM');
-    await exited;
+    await s?.stop();
   }
 
   /** The demo's planted surge keys, from its own log line. */
   function surgeKeys(): string[] {
-    const line = log.split('\n').find((l) => l.includes('demo: live traffic running'));
+    const line = log()
+      .split('\n')
+      .find((l) => l.includes('demo: live traffic running'));
     const keys = line ? (JSON.parse(line) as { surgeKeys?: string[] }).surgeKeys : undefined;
     if (!keys || keys.length === 0) throw new Error(`no surgeKeys in the demo's log line: ${line}`);
     return keys;

@@ -10,13 +10,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { OTHER } from '../../services/api/knowledge-metrics.js';
-import { buildApp } from '../../services/api/server.js';
-import type { CallRecord, Envelope } from '../../services/core/types.js';
-import { waitFor } from '../helpers/kafka.js';
+import type { CallRecord } from '../../services/core/types.js';
+import { type TestApp, testApp, untilUnshed } from '../helpers/app.js';
+import { byTime, minuteBurst, zhipuError } from '../helpers/planted.js';
 import { type PromSample, parsePromText, seriesSelector } from '../helpers/prom-text.js';
 import { generateEnvelopes, ingestEnvelopes, openTestStore, type SeedKey, type TestStore } from '../helpers/seed.js';
 
@@ -39,45 +38,15 @@ let store: TestStore;
 let keys: SeedKey[];
 let records: CallRecord[];
 const clock = { now: NOW };
-let app: Awaited<ReturnType<typeof buildApp>>;
+let app: TestApp;
 
-function zhipuError(key: SeedKey, ts: number, code: string, message: string, n: number): Envelope {
-  return {
-    ts: new Date(ts).toISOString(),
-    url: key.url,
-    model: key.model,
-    api_key: key.raw,
-    tenant: key.tenant,
-    request_id: `req-prom-${code}-${key.index}-${n}`,
-    status: 429,
-    latency_ms: 30,
-    body: { error: { code, message } },
-  };
-}
-
-function burst(ks: SeedKey[], startMs: number, perMinute: number, code: string, message: string): Envelope[] {
-  const out: Envelope[] = [];
-  let n = 0;
-  for (let m = Math.ceil(startMs / MIN) * MIN; m < NOW; m += MIN) {
-    for (const k of ks) {
-      for (let i = 0; i < perMinute; i++) {
-        const ts = m + 1_000 + i * Math.floor(50_000 / perMinute) + k.index * 97;
-        if (ts < NOW) out.push(zhipuError(k, ts, code, message, n++));
-      }
-    }
-  }
-  return out;
-}
+const burst = (ks: SeedKey[], startMs: number, perMinute: number, code: string, message: string) =>
+  minuteBurst(ks, startMs, NOW, perMinute, (k, ts, n) =>
+    zhipuError(k, ts, code, message, `req-prom-${code}-${k.index}-${n}`),
+  );
 
 async function scrape(at: number, a = app): Promise<PromSample[]> {
-  // @fastify/under-pressure 503s while its last event-loop sample is above 0.98 (the embedded engine
-  // works on the main thread): wait, bounded, until the API takes requests.
-  await waitFor(
-    'the API is not under pressure',
-    async () => (await a.inject('/health')).statusCode === 200,
-    30_000,
-    100,
-  );
+  await untilUnshed(a);
   clock.now = at;
   const res = await a.inject({ method: 'GET', url: '/metrics' });
   expect(res.statusCode).toBe(200);
@@ -102,18 +71,12 @@ beforeAll(async () => {
     ...burst(zhipu, NOW - 12 * MIN, 4, '1305', 'The API has triggered a rate limit.'),
     ...burst([keys[8]!], NOW - 15 * MIN, 6, '1302', 'High concurrency usage of this API, please reduce concurrency'),
   ];
-  const all = [...seeded.envelopes, ...extra].sort((a, b) => Date.parse(String(a.ts)) - Date.parse(String(b.ts)));
+  const all = byTime([...seeded.envelopes, ...extra]);
   records = await ingestEnvelopes(store.client, store.database, all);
-  app = await buildApp({
-    config: {
-      HOST: '127.0.0.1',
-      API_TOKENS: ['prom-test-token-0123456789'],
-      ALLOW_NO_AUTH: false,
-      RATE_LIMIT_PER_MINUTE: 1_000_000,
-      CLICKHOUSE_DATABASE: store.database,
-    },
+  app = await testApp({
     client: store.client,
-    logger: pino({ level: 'silent' }),
+    database: store.database,
+    tokens: ['prom-test-token-0123456789'],
     now: () => clock.now,
     knowledgeMetrics: { cacheMs: 0 },
   });
@@ -195,16 +158,9 @@ describe('the exporter publishes what errorscope knows', () => {
   });
 
   it('bounds cardinality: top N label sets, the rest summed, the left-out counted', async () => {
-    const small = await buildApp({
-      config: {
-        HOST: '127.0.0.1',
-        API_TOKENS: [],
-        ALLOW_NO_AUTH: false,
-        RATE_LIMIT_PER_MINUTE: 1_000_000,
-        CLICKHOUSE_DATABASE: store.database,
-      },
+    const small = await testApp({
       client: store.client,
-      logger: pino({ level: 'silent' }),
+      database: store.database,
       now: () => clock.now,
       knowledgeMetrics: { cacheMs: 0, topN: 2 },
     });
@@ -230,16 +186,9 @@ describe('the exporter publishes what errorscope knows', () => {
   });
 
   it('caches one round of queries for cacheMs', async () => {
-    const cached = await buildApp({
-      config: {
-        HOST: '127.0.0.1',
-        API_TOKENS: [],
-        ALLOW_NO_AUTH: false,
-        RATE_LIMIT_PER_MINUTE: 1_000_000,
-        CLICKHOUSE_DATABASE: store.database,
-      },
+    const cached = await testApp({
       client: store.client,
-      logger: pino({ level: 'silent' }),
+      database: store.database,
       now: () => clock.now,
       knowledgeMetrics: { cacheMs: 60_000 },
     });

@@ -4,8 +4,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp } from '../../services/api/server.js';
 import { parseConfig } from '../../services/config.js';
-import { clickhouseInserter } from '../../services/store/calls.js';
-import { clickhouseDeadLetters } from '../../services/store/dead-letters.js';
+import { storeIngest } from '../helpers/app.js';
 import { openTestStore, type TestStore } from '../helpers/seed.js';
 
 const DAY = 86_400_000;
@@ -50,11 +49,7 @@ describe('retention at ingest', () => {
       }),
       client: store.client,
       logger: pino({ level: 'silent' }),
-      ingest: {
-        calls: clickhouseInserter(store.client, store.database),
-        deadLetters: clickhouseDeadLetters(store.client, store.database),
-        maxLineBytes: 1_048_576,
-      },
+      ingest: storeIngest(store.client, store.database),
       now: () => NOW,
     });
     const res = await app.inject({

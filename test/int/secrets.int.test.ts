@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { type Admin, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DIMENSIONS } from '../../services/api/dimensions.js';
@@ -19,11 +19,12 @@ import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { IngestWorker } from '../../services/ingest/worker.js';
 import { clickhouseInserter } from '../../services/store/calls.js';
 import { createStoreClient } from '../../services/store/clickhouse.js';
-import { clickhouseDeadLetters } from '../../services/store/dead-letters.js';
 import { clickhouseIntents } from '../../services/store/intents.js';
 import { migrate } from '../../services/store/migrate.js';
+import { injectUnshed, storeIngest } from '../helpers/app.js';
 import { tempChdbDir } from '../helpers/chdb.js';
 import { caughtUp, createTopic, describeKafka, fresh, testKafka, waitFor } from '../helpers/kafka.js';
+import { connectKafka, disconnectKafka } from '../helpers/kafka-clients.js';
 
 const dataDir = tempChdbDir('errorscope-secrets-');
 const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -161,16 +162,11 @@ function leaks(haystack: Buffer | string, planted: readonly Planted[]): string[]
 beforeAll(async () => {
   client = await createStoreClient(parseConfig({ CHDB_PATH: dataDir.path }));
   await migrate(client, parseConfig({ CLICKHOUSE_DATABASE: db }));
-  kafka = testKafka();
-  admin = kafka.admin();
-  await admin.connect();
-  producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  ({ kafka, admin, producer } = await connectKafka());
 });
 
 afterAll(async () => {
-  await producer?.disconnect();
-  await admin?.disconnect();
+  await disconnectKafka({ producer, admin });
   await client?.close();
   dataDir.remove();
 });
@@ -238,11 +234,7 @@ describeKafka('raw API keys are never stored nor answered', () => {
       config: parseConfig({ CLICKHOUSE_DATABASE: db, HOST: '127.0.0.1', API_TOKENS: 'test-token-for-secrets' }),
       client,
       logger: log,
-      ingest: {
-        calls: clickhouseInserter(client, db),
-        deadLetters: clickhouseDeadLetters(client, db),
-        maxLineBytes: 1_048_576,
-      },
+      ingest: storeIngest(client, db),
     });
     const auth = { authorization: 'Bearer test-token-for-secrets' };
     const answers: string[] = [];
@@ -276,13 +268,7 @@ describeKafka('raw API keys are never stored nor answered', () => {
     ];
     const statuses: string[] = [];
     for (const url of gets) {
-      // under-pressure sheds load (503) while this busy process' event loop is saturated: wait it out.
-      let r = await app.inject({ method: 'GET', url, headers: auth });
-      await waitFor(`${url} not shed`, async () => {
-        if (r.statusCode !== 503) return true;
-        r = await app.inject({ method: 'GET', url, headers: auth });
-        return r.statusCode !== 503;
-      });
+      const r = await injectUnshed(app, { method: 'GET', url, headers: auth });
       answers.push(r.body);
       statuses.push(`${r.statusCode} ${url}${r.statusCode === 200 ? '' : ` ${r.body}`}`);
     }

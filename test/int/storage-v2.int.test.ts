@@ -20,6 +20,7 @@ import type { CallRecord } from '../../services/core/types.js';
 import { clickhouseInserter, clickhouseInserterV1 } from '../../services/store/calls.js';
 import { defaultMigrationsDir, migrate } from '../../services/store/migrate.js';
 import { clickhouseQuerier, queryTop } from '../../services/store/queries.js';
+import { LATENCY_QUANTILES, sortedLatencies } from '../helpers/latency.js';
 import { generateEnvelopes, ingestEnvelopes, openTestStore, type TestStore } from '../helpers/seed.js';
 
 const MIN = 60_000;
@@ -109,18 +110,11 @@ describe('v2 answers the same as v1', () => {
     });
     expect(top.length).toBeGreaterThan(1);
     for (const row of top) {
-      const xs = records
-        .filter((r) => r.provider === row.provider && r.latency_ms !== null)
-        .map((r) => r.latency_ms as number)
-        .sort((x, y) => x - y);
+      const xs = sortedLatencies(records, (r) => r.provider === row.provider);
       const h: Histogram = new Map();
       for (const x of xs) addLatency(h, x);
       const [b, c] = histogramArrays(h);
-      for (const [col, q] of [
-        ['latency_p50', 0.5],
-        ['latency_p90', 0.9],
-        ['latency_p99', 0.99],
-      ] as const) {
+      for (const [col, q] of LATENCY_QUANTILES) {
         const exact = exactQuantile(xs, q) as number;
         const got = row[col] as number;
         expect(Math.abs(got - exact) / exact, `${row.provider} ${col}: ${got} vs exact ${exact}`).toBeLessThanOrEqual(

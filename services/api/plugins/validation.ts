@@ -13,7 +13,7 @@ import { guardFiniteNumbers } from '../guards.js';
  * A validation failure as `<parameter>: <what is wrong>`, naming the allowed values or bounds, e.g.
  * `limit: must be <= 1000` or `dimension: must be one of provider, model, ...`.
  */
-export function formatSchemaErrors(
+function formatSchemaErrors(
   errors: readonly { instancePath: string; keyword: string; message?: string; params: Record<string, unknown> }[],
   dataVar: string,
 ): Error {
