@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { dailyFactor, poisson } from '../services/core/demo-traffic.js';
-import { classifyEnvelope } from '../services/core/index.js';
+import { classifyBatch } from '../services/core/index.js';
 import { mulberry32 as prng } from '../services/core/prng.js';
 import { clickhouseInserter, type StoredCall } from '../services/store/calls.js';
 import { createStoreClient } from '../services/store/clickhouse.js';
@@ -185,7 +185,9 @@ function verdict(provider: string, e: BenchError): { category: StoredCall['categ
   const k = `${provider}|${e.code}|${e.http}`;
   let v = verdicts.get(k);
   if (!v) {
-    const c = classifyEnvelope({ provider, status: e.http, body: { error: { code: e.code, message: e.message } } });
+    const line = JSON.stringify({ provider, status: e.http, body: { error: { code: e.code, message: e.message } } });
+    const c = classifyBatch([{ value: line, fallbackTs: 0 }]).rows[0];
+    if (!c) throw new Error(`bench error ${k} is rejected by the classifier`);
     v = { category: c.category, retryable: c.retryable };
     verdicts.set(k, v);
   }

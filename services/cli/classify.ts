@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { ConfigError, parseConfig } from '../config.js';
-import { analyzeValue, parseLine, toClassification } from '../core/index.js';
+import { classifyBatch } from '../core/index.js';
 import type { Command, CommandIo } from './main.js';
 import { looksLikeMultiLineJson, ndjsonHint, usageError } from './usage.js';
 
@@ -111,16 +111,17 @@ export const command: Command = {
 const OVERSIZE = Symbol('oversize');
 
 function classifyLine(line: Line, maxBytes: number, now: number): { json: string; invalid: boolean } {
-  const parsed =
-    line === OVERSIZE ? { ok: false as const, reason: `line exceeds ${maxBytes} bytes` } : parseLine(line, maxBytes);
-  const a = parsed.ok ? analyzeValue(parsed.value, { fallbackTs: now, maxBytes }) : parsed;
-  if (!a.ok) {
+  const batch =
+    line === OVERSIZE ? undefined : classifyBatch([{ value: line, fallbackTs: now }], { maxBytes, details: true });
+  const row = batch?.rows[0];
+  const c = batch?.details?.[0];
+  if (row === undefined || c === undefined) {
     return {
       invalid: true,
       json: JSON.stringify({
         category: 'unknown',
         invalid: true,
-        error: a.reason,
+        error: batch?.rejected[0]?.reason ?? `line exceeds ${maxBytes} bytes`,
         code: null,
         http_status: null,
         provider: null,
@@ -130,7 +131,6 @@ function classifyLine(line: Line, maxBytes: number, now: number): { json: string
       }),
     };
   }
-  const c = toClassification(a.verdict, a.notes);
   return {
     invalid: false,
     json: JSON.stringify({
@@ -143,8 +143,8 @@ function classifyLine(line: Line, maxBytes: number, now: number): { json: string
       known: c.known,
       message: c.message,
       request_id: c.request_id,
-      key_fp: a.record.key_fp || null,
-      model: a.record.model || null,
+      key_fp: row.key_fp || null,
+      model: row.model || null,
       vars: c.vars,
       ...(c.notes ? { notes: c.notes } : {}),
     }),

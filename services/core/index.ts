@@ -2,17 +2,6 @@
 export { lookupCode } from './catalog.js';
 export { fingerprintKey, looksLikeSecret } from './fingerprint.js';
 export { type NormalizedEnvelope, type NormalizeResult, normalizeEnvelope, normalizeProvider } from './normalize.js';
-export {
-  type Analysis,
-  analyzeValue,
-  BODY_MAX_CHARS,
-  classifyEnvelope,
-  DEFAULT_MAX_BYTES,
-  MESSAGE_MAX_CHARS,
-  parseLine,
-  processLine,
-  processValue,
-  toClassification,
-} from './process.js';
+export { BODY_MAX_CHARS, classifyBatch, DEFAULT_MAX_BYTES, MESSAGE_MAX_CHARS, parseLine } from './process.js';
 export { GENERIC, PROVIDERS, TAXONOMY, type TaxonomyEntry } from './taxonomy.js';
 export * from './types.js';

@@ -1,5 +1,5 @@
 // Test data through the real pipeline: deterministic NDJSON envelopes (ok traffic, everyday errors,
-// a 1310 surge on chosen keys, quota walls with reset times, unknown codes) -> processLine ->
+// a 1310 surge on chosen keys, quota walls with reset times, unknown codes) -> classifyBatch ->
 // clickhouseInserter(...).insertCalls, into a fresh embedded ClickHouse with the migrations applied.
 // Shared by the API tests and the Grafana dashboard tests: keep this API stable.
 
@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { formatCst } from '../../services/core/demo-traffic.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
-import { processLine } from '../../services/core/index.js';
+import { classifyBatch } from '../../services/core/index.js';
 import type { CallRecord, Envelope } from '../../services/core/types.js';
-import { type CallInserter, clickhouseInserter, type StoredCall } from '../../services/store/calls.js';
+import { type CallInserter, clickhouseInserter } from '../../services/store/calls.js';
 import { createStoreClient } from '../../services/store/clickhouse.js';
 import { migrate } from '../../services/store/migrate.js';
+import { nonKafkaTransport } from '../../services/store/transport.js';
 
 const MINUTE = 60_000;
 
@@ -233,7 +234,7 @@ export function generateEnvelopes(opts: SeedOptions): Seeded {
 }
 
 /**
- * The real path: each envelope as one NDJSON line through processLine, then insertCalls in blocks.
+ * The real path: the envelopes as NDJSON lines through classifyBatch, then insertCalls in blocks.
  * Returns the stored records (the oracle tests aggregate to compute expected answers).
  */
 export async function ingestEnvelopes(
@@ -245,19 +246,17 @@ export async function ingestEnvelopes(
 ): Promise<CallRecord[]> {
   const inserter = makeInserter(client, database);
   const records: CallRecord[] = [];
-  let block: StoredCall[] = [];
-  for (const env of envelopes) {
-    const line = JSON.stringify(env);
-    const r = processLine(line, { fallbackTs: Date.parse(String(env.ts)) });
-    if (!r.ok) throw new Error(`seed envelope rejected: ${r.reason}: ${line.slice(0, 200)}`);
-    records.push(r.record);
-    block.push({ ...r.record, src: 'backfill', kafka_topic: '', kafka_partition: -1, kafka_offset: -1 });
-    if (block.length >= blockSize) {
-      await inserter.insertCalls(block);
-      block = [];
-    }
+  const transport = nonKafkaTransport('backfill');
+  for (let start = 0; start < envelopes.length || start === 0; start += blockSize) {
+    const lines = envelopes
+      .slice(start, start + blockSize)
+      .map((env) => ({ value: JSON.stringify(env), fallbackTs: Date.parse(String(env.ts)) }));
+    const { rows, rejected } = classifyBatch(lines);
+    const bad = rejected[0];
+    if (bad) throw new Error(`seed envelope rejected: ${bad.reason}: ${String(lines[bad.index]?.value).slice(0, 200)}`);
+    records.push(...rows);
+    await inserter.insertCalls(rows.map((r) => ({ ...r, ...transport })));
   }
-  await inserter.insertCalls(block);
   return records;
 }
 

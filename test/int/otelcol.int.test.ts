@@ -16,12 +16,12 @@ import { buildApp } from '../../services/api/app.js';
 import { parseConfig } from '../../services/config.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { fromNewApiLog } from '../../services/core/gateway-logs.js';
-import { processLine } from '../../services/core/index.js';
 import { clickhouseInserter } from '../../services/store/calls.js';
 import { createStoreClient } from '../../services/store/clickhouse.js';
 import { clickhouseDeadLetters } from '../../services/store/dead-letters.js';
 import { migrate } from '../../services/store/migrate.js';
 import { tempChdbDir } from '../helpers/chdb.js';
+import { classifyLine } from '../helpers/classify-one.js';
 import { ROOT, spawnIngest } from '../helpers/cli-worker.js';
 import { caughtUp, createTopic, fresh, kafkaBrokers, testKafka, topicEnd, waitFor } from '../helpers/kafka.js';
 import { llmSpans } from '../helpers/otel-sdk.js';
@@ -260,7 +260,7 @@ describe('docs/shipping.md Collector recipes', () => {
       const expected = rows.flatMap((r) => {
         const m = fromNewApiLog(r);
         if (!m.ok) return [];
-        const p = processLine(JSON.stringify(m.envelope), { fallbackTs: 0 });
+        const p = classifyLine(JSON.stringify(m.envelope), { fallbackTs: 0 });
         if (!p.ok) throw new Error(p.reason);
         return [p.record];
       });
