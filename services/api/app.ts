@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { Histogram, Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { OtlpMapOptions } from '../core/otlp.js';
-import { TimeInputError } from '../core/timeparse.js';
+import { TimeInputError } from '../query/timeparse.js';
 import { clickhouseIngestRequests, type IngestRequestStore } from '../store/ingest-requests.js';
 import { InputError } from './dimensions.js';
 import { guardFiniteNumbers, methodGuard, notFoundOr405, routeTable } from './guards.js';

@@ -7,7 +7,7 @@
 // non-secret ids, never raw keys.
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
-import { evaluateSurge } from '../core/surge.js';
+import { evaluateSurge } from '../query/surge.js';
 import { queryKeyCodeCounts, queryWindowErrorKeys, queryWindowErrors, type RowReader } from '../store/knowledge.js';
 import { queryQuotaWalls } from './queries.js';
 

@@ -1,7 +1,7 @@
 // The data routes under /api/v1. Handlers parse and validate (400 with what to fix), run one query
 // module function, and shape rows. No SQL here.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { evaluateSurge } from '../core/surge.js';
+import { evaluateSurge } from '../query/surge.js';
 import {
   bucketStarts,
   DAY_MS,
@@ -11,7 +11,7 @@ import {
   planSeries,
   RETENTION_MS,
   TimeInputError,
-} from '../core/timeparse.js';
+} from '../query/timeparse.js';
 import { type Dimension, InputError, isDimension, parseDimensions, parseFilters, parseList } from './dimensions.js';
 import {
   type Querier,

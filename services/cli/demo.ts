@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { type Config, ConfigError, parseConfig } from '../config.js';
 import { generateTraffic, planTraffic, type TrafficOptions, type TrafficPlan } from '../core/demo-traffic.js';
 import { classifyBatch, type Envelope } from '../core/index.js';
-import { parseDuration } from '../core/timeparse.js';
+import { parseDuration } from '../query/timeparse.js';
 import type { CallInserter } from '../store/calls.js';
 import { nonKafkaTransport } from '../store/transport.js';
 import type { Command, CommandIo } from './main.js';

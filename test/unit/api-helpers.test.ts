@@ -18,7 +18,7 @@ import {
   selectDims,
 } from '../../services/api/dimensions.js';
 import { zeroFill } from '../../services/api/routes.js';
-import { TimeInputError } from '../../services/core/timeparse.js';
+import { TimeInputError } from '../../services/query/timeparse.js';
 
 describe('lists, dimensions, filters', () => {
   test.each([

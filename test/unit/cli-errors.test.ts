@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
+import { fromEnvelope } from '../../services/cli/gateway-logs.js';
 import { main } from '../../services/cli/main.js';
 import { prepareLine, statePath } from '../../services/cli/ship.js';
 import { closestFlag, flagsOf, looksLikeMultiLineJson } from '../../services/cli/usage.js';
-import { fromEnvelope } from '../../services/core/gateway-logs.js';
 import { classifyBatch } from '../../services/core/index.js';
 import { brokerUnreachable } from '../../services/kafka/client.js';
 
