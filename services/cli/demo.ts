@@ -1,13 +1,13 @@
-// `errorscope demo`: realistic traffic (services/core/demo-traffic.ts) into Kafka, the HTTP ingest
+// `errorscope demo`: realistic traffic (services/traffic) into Kafka, the HTTP ingest
 // endpoint, or straight into the store (`--backfill 7d`) so dashboards have history at once.
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { type Config, ConfigError, parseConfig } from '../config.js';
-import { generateTraffic, planTraffic, type TrafficOptions, type TrafficPlan } from '../core/demo-traffic.js';
 import { classifyBatch, type Envelope } from '../core/index.js';
 import { parseDuration } from '../query/timeparse.js';
 import type { CallInserter } from '../store/calls.js';
 import { nonKafkaTransport } from '../store/transport.js';
+import { generateTraffic, planTraffic, type TrafficOptions, type TrafficPlan } from '../traffic/index.js';
 import type { Command, CommandIo } from './main.js';
 import { shippable } from './ship.js';
 import { httpSink, kafkaSink, type ShipSink, SinkUnreachable } from './ship-sinks.js';

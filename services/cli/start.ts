@@ -228,7 +228,7 @@ async function runStartDemo(
       surgeStartMs: start,
       wallStartMs: start,
     };
-    const { planTraffic } = await import('../core/demo-traffic.js');
+    const { planTraffic } = await import('../traffic/index.js');
     const plan = planTraffic(live);
     log.info(
       { surgeKeys: plan.surgeKeys.map(fingerprintKey), surgeStart: new Date(plan.surgeStartMs).toISOString() },

@@ -1,7 +1,8 @@
-// Public surface of the pure core. Everything here is deterministic and free of I/O.
+// Public surface of the pure core: classifyBatch (the one way from input lines to rows), the taxonomy,
+// key fingerprints and the types. Everything here is deterministic and free of I/O; the single-line
+// steps under classifyBatch (normalize, classify) stay private to core.
 export { lookupCode } from './catalog.js';
-export { fingerprintKey, looksLikeSecret } from './fingerprint.js';
-export { type NormalizedEnvelope, type NormalizeResult, normalizeEnvelope, normalizeProvider } from './normalize.js';
-export { BODY_MAX_CHARS, classifyBatch, DEFAULT_MAX_BYTES, MESSAGE_MAX_CHARS, parseLine } from './process.js';
+export { fingerprintKey } from './fingerprint.js';
+export { classifyBatch, DEFAULT_MAX_BYTES, parseLine } from './process.js';
 export { GENERIC, PROVIDERS, TAXONOMY, type TaxonomyEntry } from './taxonomy.js';
 export * from './types.js';

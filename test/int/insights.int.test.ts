@@ -4,11 +4,11 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildApp } from '../../services/api/app.js';
-import { generateTraffic, planTraffic } from '../../services/core/demo-traffic.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { TAXONOMY } from '../../services/core/taxonomy.js';
 import type { CallRecord, Envelope } from '../../services/core/types.js';
 import { migrate } from '../../services/store/migrate.js';
+import { generateTraffic, planTraffic } from '../../services/traffic/index.js';
 import { generateEnvelopes, ingestEnvelopes, openTestStore, type SeedKey, type TestStore } from '../helpers/seed.js';
 
 const MIN = 60_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { demoKey, formatCst, generateTraffic, planTraffic } from '../../services/core/demo-traffic.js';
 import type { Envelope } from '../../services/core/types.js';
+import { demoKey, formatCst, generateTraffic, planTraffic } from '../../services/traffic/index.js';
 
 const HOUR = 3_600_000;
 const end = Date.UTC(2026, 7, 25, 12, 0, 0);

@@ -2,8 +2,9 @@
 // the real body shapes): several providers, models, keys and tenants, a daily rhythm, rate-limit
 // bursts, overload episodes, quota walls with reset times, and a 1310 surge on a few keys.
 // Pure: a seeded generator of envelopes in time order; the caller decides where they go.
+
+import type { Envelope } from '../core/types.js';
 import { mulberry32 as prng } from './prng.js';
-import type { Envelope } from './types.js';
 
 export interface TrafficOptions {
   startMs: number;
