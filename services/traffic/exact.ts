@@ -4,7 +4,17 @@
 // Deterministic: the same options give the same envelopes (no PRNG).
 import { fingerprintKey } from '../core/fingerprint.js';
 import type { Envelope } from '../core/types.js';
-import { formatCst } from './scenario.js';
+import {
+  anthropicOverloaded,
+  arrears,
+  concurrencyLimit,
+  ENDPOINTS,
+  geminiExhausted,
+  openaiRpmLimit,
+  usageLimit,
+  weeklyLimit,
+  zhipuInternalError,
+} from './shapes.js';
 
 const MINUTE = 60_000;
 
@@ -21,16 +31,12 @@ export interface SeedKey {
 }
 
 const ROUTES: Pick<SeedKey, 'provider' | 'model' | 'url'>[] = [
-  { provider: 'zhipu', model: 'glm-4.6', url: 'https://open.bigmodel.cn/api/paas/v4/chat/completions' },
-  { provider: 'openai', model: 'gpt-4o-mini', url: 'https://api.openai.com/v1/chat/completions' },
-  { provider: 'zai', model: 'glm-4.6', url: 'https://api.z.ai/api/anthropic/v1/messages' },
-  { provider: 'anthropic', model: 'claude-sonnet-4-5', url: 'https://api.anthropic.com/v1/messages' },
-  { provider: 'zhipu', model: 'glm-4.5-air', url: 'https://open.bigmodel.cn/api/paas/v4/chat/completions' },
-  {
-    provider: 'gemini',
-    model: 'gemini-2.5-flash',
-    url: 'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash',
-  },
+  { provider: 'zhipu', model: 'glm-4.6', url: ENDPOINTS.zhipu },
+  { provider: 'openai', model: 'gpt-4o-mini', url: ENDPOINTS.openai },
+  { provider: 'zai', model: 'glm-4.6', url: ENDPOINTS.zai },
+  { provider: 'anthropic', model: 'claude-sonnet-4-5', url: ENDPOINTS.anthropic },
+  { provider: 'zhipu', model: 'glm-4.5-air', url: ENDPOINTS.zhipu },
+  { provider: 'gemini', model: 'gemini-2.5-flash', url: ENDPOINTS.gemini },
 ];
 export const SEED_TENANTS = ['acme', 'globex', 'initech'];
 
@@ -75,32 +81,14 @@ export interface Seeded {
   envelopes: Envelope[];
 }
 
-function wallBody(code: WallCode, resetMs: number | null, requestId: string): { status: number; body: unknown } {
+function wallBody(code: WallCode, resetMs: number | null, requestId: string): Partial<Envelope> {
   switch (code) {
     case '1310':
-      return {
-        status: 429,
-        body: {
-          type: 'error',
-          error: {
-            type: 'rate_limit_error',
-            code: '1310',
-            message: `[1310][Weekly/Monthly Limit Exhausted. Your limit will reset at ${formatCst(resetMs ?? 0)}][${requestId}]`,
-          },
-        },
-      };
+      return weeklyLimit(resetMs ?? 0, requestId);
     case '1308':
-      return {
-        status: 429,
-        body: {
-          error: {
-            code: '1308',
-            message: `Usage limit reached for 5 hour. Your limit will reset at ${formatCst(resetMs ?? 0)}`,
-          },
-        },
-      };
+      return usageLimit(resetMs ?? 0);
     case '1113':
-      return { status: 429, body: { error: { code: '1113', message: '余额不足或无可用资源包,请充值。' } } };
+      return arrears();
   }
 }
 
@@ -108,36 +96,13 @@ function wallBody(code: WallCode, resetMs: number | null, requestId: string): { 
 function everydayError(key: SeedKey, n: number): Partial<Envelope> {
   switch (key.provider) {
     case 'openai':
-      return {
-        status: 429,
-        body: `Error code: 429 - {'error': {'message': 'Rate limit reached for ${key.model} on requests per min (RPM): Limit 500, Used 500, Requested 1.', 'type': 'requests', 'param': None, 'code': 'rate_limit_exceeded'}}`,
-      };
+      return openaiRpmLimit(key.model);
     case 'anthropic':
-      return { status: 529, body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } };
+      return anthropicOverloaded();
     case 'gemini':
-      return {
-        status: 429,
-        body: {
-          error: {
-            code: 429,
-            message: 'Resource has been exhausted (e.g. check quota).',
-            status: 'RESOURCE_EXHAUSTED',
-          },
-        },
-      };
+      return geminiExhausted();
     default:
-      return n % 2 === 0
-        ? {
-            status: 429,
-            body: {
-              error: {
-                code: '1302',
-                message:
-                  'High concurrency usage of this API, please reduce concurrency or contact customer service to increase limits',
-              },
-            },
-          }
-        : { status: 500, body: { error: { code: '500', message: 'Internal Error' } } };
+      return n % 2 === 0 ? concurrencyLimit() : zhipuInternalError();
   }
 }
 

@@ -20,11 +20,11 @@ export { generateLines } from './replay.js';
 export {
   dailyFactor,
   demoKey,
-  formatCst,
   generateTraffic,
   planTraffic,
   poisson,
   type TrafficOptions,
   type TrafficPlan,
 } from './scenario.js';
+export { ENDPOINTS, formatCst } from './shapes.js';
 export { backfillLines, liveLines } from './streams.js';
