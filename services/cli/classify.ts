@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { ConfigError, parseConfig } from '../config.js';
-import { classifyBatch } from '../core/index.js';
+import { type CallRecord, type Classification, classifyBatch } from '../core/index.js';
 import type { Command, CommandIo } from './main.js';
 import { looksLikeMultiLineJson, ndjsonHint, usageError } from './usage.js';
 
@@ -71,9 +71,9 @@ export const command: Command = {
       const lines = new LineSplitter(maxBytes);
       const classifyAll = (batch: Line[]) => {
         // One clock reading per chunk: the fallback time of lines without ts.
-        const now = Date.now();
-        for (const line of batch) {
-          const text = classifyLine(line, maxBytes, now);
+        const texts = classifyChunk(batch, maxBytes, Date.now());
+        batch.forEach((line, i) => {
+          const text = texts[i]!;
           if (text.invalid) {
             invalid++;
             if (!hinted && line !== OVERSIZE && looksLikeMultiLineJson(headOf(line))) {
@@ -82,7 +82,7 @@ export const command: Command = {
             }
           }
           out.append(text.json);
-        }
+        });
       };
       try {
         for await (const chunk of input as AsyncIterable<Buffer | string>) {
@@ -110,27 +110,43 @@ export const command: Command = {
 /** Marker for a line longer than the limit (its bytes were not kept). */
 const OVERSIZE = Symbol('oversize');
 
-function classifyLine(line: Line, maxBytes: number, now: number): { json: string; invalid: boolean } {
-  const batch =
-    line === OVERSIZE ? undefined : classifyBatch([{ value: line, fallbackTs: now }], { maxBytes, details: true });
-  const row = batch?.rows[0];
-  const c = batch?.details?.[0];
-  if (row === undefined || c === undefined) {
-    return {
+/** The output line of each input line, in order: one classifyBatch call for the chunk. */
+function classifyChunk(lines: Line[], maxBytes: number, now: number): { json: string; invalid: boolean }[] {
+  const inputs = lines.flatMap((value) => (value === OVERSIZE ? [] : [{ value, fallbackTs: now }]));
+  const { rows, rejected, details } = classifyBatch(inputs, { maxBytes, details: true });
+  let row = 0;
+  let rej = 0;
+  let input = 0;
+  return lines.map((line) => {
+    if (line === OVERSIZE) return invalidLine(`line exceeds ${maxBytes} bytes`);
+    const r = rejected[rej];
+    if (r !== undefined && r.index === input++) {
+      rej++;
+      return invalidLine(r.reason);
+    }
+    const c = details![row]!;
+    return validLine(rows[row++]!, c);
+  });
+}
+
+function invalidLine(reason: string): { json: string; invalid: boolean } {
+  return {
+    invalid: true,
+    json: JSON.stringify({
+      category: 'unknown',
       invalid: true,
-      json: JSON.stringify({
-        category: 'unknown',
-        invalid: true,
-        error: batch?.rejected[0]?.reason ?? `line exceeds ${maxBytes} bytes`,
-        code: null,
-        http_status: null,
-        provider: null,
-        retryable: false,
-        reset_at: null,
-        known: false,
-      }),
-    };
-  }
+      error: reason,
+      code: null,
+      http_status: null,
+      provider: null,
+      retryable: false,
+      reset_at: null,
+      known: false,
+    }),
+  };
+}
+
+function validLine(record: CallRecord, c: Classification): { json: string; invalid: boolean } {
   return {
     invalid: false,
     json: JSON.stringify({
@@ -143,8 +159,8 @@ function classifyLine(line: Line, maxBytes: number, now: number): { json: string
       known: c.known,
       message: c.message,
       request_id: c.request_id,
-      key_fp: row.key_fp || null,
-      model: row.model || null,
+      key_fp: record.key_fp || null,
+      model: record.model || null,
       vars: c.vars,
       ...(c.notes ? { notes: c.notes } : {}),
     }),

@@ -121,6 +121,12 @@ function toClassification(v: Verdict, notes: readonly string[]): Classification 
 
 const NULL_VALUE = 'empty message (null value)';
 
+function analyzeLine(value: string | Uint8Array, fallbackTs: number, maxBytes: number): Analysis {
+  const parsed = parseLine(value, maxBytes);
+  if (!parsed.ok) return parsed;
+  return analyzeValue(parsed.value, fallbackTs);
+}
+
 /**
  * The one way from input lines to rows: parse, normalize, classify each line. Pure and total: every
  * line ends as exactly one row (in input order, with its `transport` fields merged in) or one rejection
@@ -145,8 +151,7 @@ export function classifyBatch(
       rejected.push({ index, reason: NULL_VALUE });
       continue;
     }
-    const parsed = parseLine(line.value, maxBytes);
-    const a = parsed.ok ? analyzeValue(parsed.value, line.fallbackTs) : parsed;
+    const a = analyzeLine(line.value, line.fallbackTs, maxBytes);
     if (!a.ok) {
       rejected.push({ index, reason: a.reason });
       continue;
