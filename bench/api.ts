@@ -1,5 +1,5 @@
 // Benchmark of the query API's dashboard queries: a real `errorscope serve` process on 127.0.0.1
-// over the embedded ClickHouse, seeded with N days of traffic for K keys (generated CallRecords
+// over the embedded ClickHouse, seeded with N days of traffic for K keys (services/traffic/history.ts's rows
 // inserted through the store's insertCalls in big blocks), measured with autocannon for a bounded duration per
 // query, next to a /health baseline measured in the same run.
 //
@@ -12,13 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { dailyFactor, poisson } from '../services/core/demo-traffic.js';
-import { classifyEnvelope } from '../services/core/index.js';
-import { mulberry32 as prng } from '../services/core/prng.js';
-import { clickhouseInserter, type StoredCall } from '../services/store/calls.js';
+import { clickhouseInserter } from '../services/store/calls.js';
 import { createStoreClient } from '../services/store/clickhouse.js';
 import { migrate } from '../services/store/migrate.js';
 import { TABLES } from '../services/store/tables.js';
+import { nonKafkaTransport } from '../services/store/transport.js';
+import { historyRecords } from '../services/traffic/index.js';
 import type { Benchmark } from './benchmark.js';
 
 const MIN = 60_000;
@@ -48,206 +47,6 @@ export interface QueryResult {
 export interface ApiBenchReport {
   dataset: { days: number; keys: number; calls: number; seedSeconds: number; tables: Record<string, number> };
   results: QueryResult[];
-}
-
-interface BenchError {
-  code: string;
-  http: number;
-  message: string;
-}
-
-interface BenchKey {
-  fp: string;
-  tenant: string;
-  provider: string;
-  model: string;
-  errors: BenchError[];
-}
-
-const PROVIDERS: Omit<BenchKey, 'fp' | 'tenant'>[] = [
-  {
-    provider: 'zhipu',
-    model: 'glm-4.6',
-    errors: [
-      {
-        code: '1302',
-        http: 429,
-        message: 'High concurrency usage of this API',
-      },
-      {
-        code: '1305',
-        http: 429,
-        message: 'The service may be temporarily overloaded',
-      },
-      { code: '500', http: 500, message: 'Internal Error' },
-    ],
-  },
-  {
-    provider: 'zai',
-    model: 'glm-4.6',
-    errors: [
-      {
-        code: '1302',
-        http: 429,
-        message: 'High concurrency usage of this API',
-      },
-      {
-        code: '1305',
-        http: 529,
-        message: 'The service may be temporarily overloaded',
-      },
-    ],
-  },
-  {
-    provider: 'openai',
-    model: 'gpt-4o-mini',
-    errors: [
-      {
-        code: 'rate_limit_exceeded',
-        http: 429,
-        message: 'Rate limit reached',
-      },
-      {
-        code: 'context_length_exceeded',
-        http: 400,
-        message: 'maximum context length',
-      },
-      {
-        code: 'server_error',
-        http: 500,
-        message: 'The server had an error',
-      },
-    ],
-  },
-  {
-    provider: 'anthropic',
-    model: 'claude-sonnet-4-5',
-    errors: [{ code: 'overloaded_error', http: 529, message: 'Overloaded' }],
-  },
-  {
-    provider: 'gemini',
-    model: 'gemini-2.5-flash',
-    errors: [
-      {
-        code: 'RESOURCE_EXHAUSTED',
-        http: 429,
-        message: 'Resource has been exhausted',
-      },
-    ],
-  },
-];
-
-const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli', 'stark', 'wayne', 'tyrell'];
-
-function benchKeys(n: number): BenchKey[] {
-  return Array.from({ length: n }, (_, i) => ({
-    fp: `fp_${(0x1000000000000000n + BigInt(i) * 0x9e3779b97f4a7n).toString(16).slice(-16)}`,
-    tenant: TENANTS[i % TENANTS.length]!,
-    ...PROVIDERS[i % PROVIDERS.length]!,
-  }));
-}
-
-function record(k: BenchKey, ts: number, rand: () => number): StoredCall {
-  const prompt = 200 + Math.floor(rand() * 3000);
-  const completion = 50 + Math.floor(rand() * 800);
-  return {
-    ts,
-    provider: k.provider,
-    model: k.model,
-    key_fp: k.fp,
-    tenant: k.tenant,
-    endpoint: '/v1/chat/completions',
-    http_status: 200,
-    category: 'ok',
-    code: '200',
-    known: true,
-    retryable: false,
-    reset_at: null,
-    message: '',
-    request_id: `req-${ts.toString(36)}-${Math.floor(rand() * 1e9).toString(36)}`,
-    stream: false,
-    finish_reason: 'stop',
-    latency_ms: 300 + Math.floor(rand() * 2500),
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: prompt + completion,
-    body: '',
-    src: 'backfill',
-    kafka_topic: '',
-    kafka_partition: -1,
-    kafka_offset: -1,
-  };
-}
-
-const verdicts = new Map<string, { category: StoredCall['category']; retryable: boolean }>();
-
-/** What the classifier says of this error (cached per provider, code and status): the dataset cannot disagree with it. */
-function verdict(provider: string, e: BenchError): { category: StoredCall['category']; retryable: boolean } {
-  const k = `${provider}|${e.code}|${e.http}`;
-  let v = verdicts.get(k);
-  if (!v) {
-    const c = classifyEnvelope({ provider, status: e.http, body: { error: { code: e.code, message: e.message } } });
-    v = { category: c.category, retryable: c.retryable };
-    verdicts.set(k, v);
-  }
-  return v;
-}
-
-function failed(r: StoredCall, e: BenchError, resetAt: number | null) {
-  const known = verdict(r.provider, e);
-  r.http_status = e.http;
-  r.category = known.category;
-  r.code = e.code;
-  r.retryable = known.retryable;
-  r.message = e.message;
-  r.reset_at = resetAt;
-  r.finish_reason = '';
-  r.prompt_tokens = r.completion_tokens = r.total_tokens = 0;
-  r.latency_ms = 40;
-  r.body = JSON.stringify({ error: { code: e.code, message: e.message } });
-  return r;
-}
-
-/**
- * Minute by minute, each key makes Poisson(1.2 x daily factor) calls, 7% failing with its provider's
- * everyday errors; 5 keys surge on 1310 in the last 30 minutes, 3 keys sit behind quota walls.
- */
-export function* benchRecords(startMs: number, endMs: number, nKeys: number, block = 200_000): Generator<StoredCall[]> {
-  const rand = prng(42);
-  const keys = benchKeys(nKeys);
-  const surge = new Set(keys.slice(0, 5).map((k) => k.fp));
-  const walls = new Map([
-    [keys[5]!.fp, { code: '1308', from: endMs - 2 * HOUR, reset: endMs + 3 * HOUR }],
-    [keys[6]!.fp, { code: '1113', from: endMs - HOUR, reset: null }],
-    [keys[7]!.fp, { code: '1310', from: endMs - 6 * HOUR, reset: endMs + 4 * DAY }],
-  ]);
-  const surgeReset = endMs + 5 * DAY;
-  let out: StoredCall[] = [];
-  for (let minute = Math.floor(startMs / MIN) * MIN; minute < endMs; minute += MIN) {
-    const mean = 1.2 * dailyFactor(minute);
-    for (const k of keys) {
-      const wall = walls.get(k.fp);
-      const n = poisson(rand, mean) + (surge.has(k.fp) && minute >= endMs - 30 * MIN ? 3 : 0);
-      for (let i = 0; i < n; i++) {
-        const ts = minute + Math.floor(rand() * MIN);
-        if (ts >= endMs) continue;
-        const r = record(k, ts, rand);
-        if (wall && ts >= wall.from) {
-          failed(r, { code: wall.code, http: 429, message: `limit ${wall.code}` }, wall.reset);
-        } else if (surge.has(k.fp) && minute >= endMs - 30 * MIN && rand() < 0.8) {
-          failed(r, { code: '1310', http: 429, message: 'Weekly/Monthly Limit Exhausted' }, surgeReset);
-        } else if (rand() < 0.07) {
-          failed(r, k.errors[Math.floor(rand() * k.errors.length)]!, null);
-        }
-        out.push(r);
-      }
-    }
-    if (out.length >= block) {
-      yield out;
-      out = [];
-    }
-  }
-  if (out.length) yield out;
 }
 
 async function freePort(): Promise<number> {
@@ -295,7 +94,7 @@ export async function runApiBench(opts: ApiBenchOptions, log: (s: string) => voi
     let calls = 0;
     // The store's own write path (pre-aggregated in JavaScript, storage v2), as the worker writes.
     const inserter = clickhouseInserter(client, DATABASE);
-    for (const block of benchRecords(start, end, opts.keys)) {
+    for (const block of historyRecords(start, end, opts.keys, nonKafkaTransport('backfill'))) {
       await inserter.insertCalls(block);
       calls += block.length;
     }

@@ -2,8 +2,8 @@
 // with realistic calls, beside raw kafkajs consumption of the same topic (fresh group, no processing)
 // and ClickHouse's own Kafka table engine (chDB runs it) with a materialized view extracting the code,
 // all in the same run. Two scenarios, each on its own topic:
-// - backfill: history shipped at full speed (the classifier benchmark's generator: one call every
-//   ~25 ms of event time, keys and tenants drawn independently);
+// - backfill: history shipped at full speed (services/traffic/replay.ts: one call every ~25 ms of
+//   event time, keys and tenants drawn independently);
 // - live: a deployment's traffic at the rate errorscope ingests it (demo traffic: each key belongs to
 //   one tenant and calls 2 routes, the demo's error mix with its bursts and walls), event time
 //   advancing at the rate measured on backfill in the same run (or --rate).
@@ -19,9 +19,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Admin, CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { parseConfig } from '../services/config.js';
-import { generateTraffic } from '../services/core/demo-traffic.js';
+import { backfillLines, liveLines } from '../services/traffic/index.js';
 import type { Benchmark } from './benchmark.js';
-import { generateLines } from './classify.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -78,34 +77,6 @@ interface ScenarioResult {
   engine: { seconds: number; rows: number } | { error: string } | null;
   engine_msgs_per_s: number | null;
   ingest_vs_engine: number | null;
-}
-
-/** Backfill lines: the classifier benchmark's generator, in chunks of `size`. */
-function* backfillLines(n: number, size: number): Generator<string[]> {
-  for (let start = 0, seed = 1; start < n; start += size, seed++) yield generateLines(Math.min(size, n - start), seed);
-}
-
-/**
- * Live lines: demo traffic at `rate` calls/s of event time, 200 keys each tied to one tenant and two
- * routes, starting at the daily peak (10:00 UTC+8) so the rhythm stays near 1 over the run.
- */
-function* liveLines(n: number, size: number, rate: number): Generator<string[]> {
-  const startMs = Date.UTC(2026, 7, 3, 2, 0, 0);
-  const endMs = startMs + Math.ceil((n / rate) * 1.5 + 60) * 1000;
-  const gen = generateTraffic({ startMs, endMs, ratePerSec: rate, seed: 11, keys: 200, routesPerKey: 2, surgeKeys: 3 });
-  let out: string[] = [];
-  let total = 0;
-  for (const env of gen) {
-    out.push(JSON.stringify(env));
-    total++;
-    if (out.length === size || total === n) {
-      yield out;
-      out = [];
-    }
-    if (total === n) return;
-  }
-  if (out.length) yield out;
-  if (total < n) throw new Error(`live traffic ran out after ${total} of ${n} calls`);
 }
 
 async function runScenario(

@@ -16,11 +16,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { scrubSecrets } from '../core/fingerprint.js';
+import { classifyBatch } from '../core/index.js';
 import { countBeyondRetention, emptyBeyondRetention } from '../core/retention.js';
-import { classifyInputs, nonKafkaTransport } from '../ingest/pipeline.js';
 import type { CallInserter, StoredCall } from '../store/calls.js';
 import type { DeadLetter, DeadLetterInserter } from '../store/dead-letters.js';
 import type { IngestRequestStore } from '../store/ingest-requests.js';
+import { nonKafkaTransport } from '../store/transport.js';
 import {
   countLines,
   decoderFor,
@@ -238,7 +239,7 @@ function splitLines(
   opts: { now: number; maxLineBytes: number },
 ): { calls: StoredCall[]; dead: DeadLetter[] } {
   const transport = nonKafkaTransport('http');
-  const { rows, rejected } = classifyInputs(
+  const { rows, rejected } = classifyBatch(
     texts.map((value) => ({ value, fallbackTs: opts.now, transport })),
     { maxBytes: opts.maxLineBytes },
   );

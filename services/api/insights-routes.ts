@@ -5,9 +5,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { computeDrift } from '../core/drift.js';
 import { findIncidents } from '../core/incidents.js';
 import { computeRetryWaste } from '../core/retry-waste.js';
-import { DAY_MS, HOUR_MS, MAX_POINTS, MINUTE_MS, parseDuration, parseRange } from '../core/timeparse.js';
 import { CATEGORIES } from '../core/types.js';
-import { wallTimeline } from '../core/wall-timeline.js';
+import { DAY_MS, HOUR_MS, MAX_POINTS, MINUTE_MS, parseDuration, parseRange } from '../query/timeparse.js';
+import { wallTimeline } from '../query/wall-timeline.js';
 import {
   type LabelFilters,
   queryIncidentInputs,

@@ -2,7 +2,7 @@
 // validation, the serialization and the OpenAPI document come from these, like schemas.ts.
 import { Type } from 'typebox';
 import { DEFAULT_INCIDENT_OPTIONS as D } from '../core/incidents.js';
-import { formatDuration } from '../core/timeparse.js';
+import { formatDuration } from '../query/timeparse.js';
 import { FilterQuery, str, WallQuery, withDefault } from './schemas.js';
 
 /** Non-retryable categories whose repeats count as retry waste (also what `categories=All` means). */

@@ -6,8 +6,8 @@
 // where a sum means nothing, like a reset time). Keys appear only as stored: fingerprints (fp_…) or
 // non-secret ids, never raw keys.
 import { Gauge, type Registry } from 'prom-client';
-import { evaluateSurge } from '../core/surge.js';
 import { QUOTA_WALL_CODES } from '../core/taxonomy.js';
+import { evaluateSurge } from '../query/surge.js';
 import { queryKeyCodeCounts, queryWindowErrorKeys, queryWindowErrors, type RowReader } from '../store/knowledge.js';
 import { queryQuotaWalls } from './queries.js';
 

@@ -1,7 +1,7 @@
 // OTLP/HTTP in: POST /v1/logs and /v1/traces, protobuf (application/x-protobuf) or JSON
 // (application/json), optionally gzip. LLM calls (gen_ai.* spans and log records, or log bodies that
 // are envelopes) go through the same classification and the same store path as POST /api/v1/ingest
-// (services/ingest/pipeline.ts); the rest is skipped and counted. The answer is the standard OTLP
+// (classifyBatch in services/core); the rest is skipped and counted. The answer is the standard OTLP
 // export response: partial_success with the number of rejected records and why. A retried export
 // counts once: the insert's deduplication token is derived from the request body (or an
 // Idempotency-Key header).
@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
+import { classifyBatch } from '../core/index.js';
 import {
   DEFAULT_OTLP_MAP_OPTIONS,
   type OtlpEncoding as Encoding,
@@ -19,8 +20,8 @@ import {
   otlpToLines,
   type OtlpSignal as Signal,
 } from '../core/otlp.js';
-import { classifyInputs, nonKafkaTransport } from '../ingest/pipeline.js';
 import type { DeadLetter } from '../store/dead-letters.js';
+import { nonKafkaTransport } from '../store/transport.js';
 import type { IngestDeps } from './ingest-route.js';
 
 export interface OtlpDeps extends Omit<IngestDeps, 'requests'> {
@@ -118,7 +119,7 @@ export const otlpRoutes: FastifyPluginAsync<OtlpDeps> = async (app, deps) => {
       }
       const now = deps.now();
       const transport = nonKafkaTransport('http');
-      const { rows, rejected } = classifyInputs(
+      const { rows, rejected } = classifyBatch(
         mapped.lines.map((value) => ({ value, fallbackTs: now, transport })),
         { maxBytes: deps.maxLineBytes },
       );

@@ -1,6 +1,6 @@
 // Query parameters several routes share, parsed one way: bounded durations (the limit named in the
 // answer) and the quota-wall routes' lookback and codes.
-import { formatDuration, parseDuration, RETENTION_MS, TimeInputError } from '../core/timeparse.js';
+import { formatDuration, parseDuration, RETENTION_MS, TimeInputError } from '../query/timeparse.js';
 import { InputError, parseList } from './dimensions.js';
 
 /** Longest window read from the minute rollup (its retention): surges, walls, retry waste, incidents. */

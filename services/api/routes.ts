@@ -1,7 +1,7 @@
 // The data routes under /api/v1. Handlers parse and validate (400 with what to fix), run one query
 // module function, and shape rows. No SQL here.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { evaluateSurge } from '../core/surge.js';
+import { evaluateSurge } from '../query/surge.js';
 import {
   bucketStarts,
   DAY_MS,
@@ -10,7 +10,7 @@ import {
   parseTime,
   planSeries,
   TimeInputError,
-} from '../core/timeparse.js';
+} from '../query/timeparse.js';
 import { type Dimension, InputError, isDimension, parseDimensions, parseFilters, parseList } from './dimensions.js';
 import { durationParam, MINUTE_ROLLUP_WINDOW_MS, wallWindow } from './params.js';
 import {

@@ -1,13 +1,8 @@
-// Public surface of the pure core. Everything here is deterministic and free of I/O.
+// Public surface of the pure core: classifyBatch (the one way from input lines to rows), the taxonomy,
+// key fingerprints and the types. Everything here is deterministic and free of I/O; the single-line
+// steps under classifyBatch (normalize, classify) stay private to core.
 export { lookupCode } from './catalog.js';
 export { fingerprintKey } from './fingerprint.js';
-export {
-  analyzeValue,
-  classifyEnvelope,
-  parseLine,
-  processLine,
-  processValue,
-  toClassification,
-} from './process.js';
+export { classifyBatch, DEFAULT_MAX_BYTES, parseLine } from './process.js';
 export { GENERIC, PROVIDERS, TAXONOMY } from './taxonomy.js';
 export * from './types.js';

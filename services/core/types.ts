@@ -117,12 +117,32 @@ export interface CallRecord {
   body: string;
 }
 
-/** Result of turning one input line (or parsed value) into a record. Never throws. */
-export type LineResult = { ok: true; record: CallRecord } | { ok: false; reason: string };
-
-export interface ProcessOptions {
-  /** Used when the envelope has no `ts` (e.g. the Kafka message timestamp), epoch ms. */
+/** One input line: the raw bytes or text of one JSON envelope; null for a Kafka tombstone. */
+export interface InputLine {
+  value: string | Uint8Array | null;
+  /** Used when the envelope has no `ts` (the Kafka message timestamp, the request time), epoch ms. */
   fallbackTs: number;
+}
+
+export interface BatchOptions {
   /** Lines over this many bytes are rejected (poison). Default 1 MiB. */
   maxBytes?: number;
+  /** Also return each row's classification (what `errorscope classify` prints). */
+  details?: boolean;
+}
+
+export interface Rejection {
+  /** Index of the line in the batch. */
+  index: number;
+  /** Why the line cannot become a row; scrubbed of credentials. */
+  reason: string;
+}
+
+/** What classifyBatch makes of a batch: every line is either a row or a rejection, never both. */
+export interface ClassifiedBatch<R extends CallRecord = CallRecord> {
+  /** In input order. */
+  rows: R[];
+  rejected: Rejection[];
+  /** With `details`: the classification of each row, `details[i]` for `rows[i]`. */
+  details?: Classification[];
 }

@@ -3,6 +3,8 @@
 // of logs or spans, many calls. OTLP messages go through the same GenAI mapping as POST /v1/logs and
 // /v1/traces, then the same classification; their rows keep the message's Kafka coordinates, so the
 // segment/intent machinery (exactly once) is unchanged.
+
+import { type ClassifiedBatch, classifyBatch, type InputLine, type Rejection } from '../core/index.js';
 import {
   DEFAULT_OTLP_MAP_OPTIONS,
   detectJsonSignal,
@@ -11,18 +13,22 @@ import {
   type OtlpMapOptions,
   otlpToLines,
 } from '../core/otlp.js';
-import {
-  type ClassifiedBatch,
-  classifyInputs,
-  type IngestInput,
-  type IngestOptions,
-  type Rejection,
-} from './pipeline.js';
+import type { StoredCall, Transport } from '../store/calls.js';
+
+/** One Kafka message: its value (null for a tombstone), its timestamp, and where it was read. */
+export interface IngestInput extends InputLine {
+  transport: Transport;
+}
+
+export interface IngestOptions {
+  /** INGEST_MAX_MESSAGE_BYTES: larger messages (and OTLP records) are rejected as poison. */
+  maxBytes: number;
+}
 
 const INGEST_FORMATS = ['envelope', 'otlp_proto', 'otlp_json'] as const;
 export type IngestFormat = (typeof INGEST_FORMATS)[number];
 
-export interface FormattedBatch extends ClassifiedBatch {
+export interface FormattedBatch extends ClassifiedBatch<StoredCall> {
   /** OTLP records that are not LLM calls (no gen_ai.* attributes, no envelope body). */
   skipped: number;
 }
@@ -35,7 +41,10 @@ export function classifyMessages(
   format: IngestFormat,
   opts: IngestOptions & { map?: OtlpMapOptions },
 ): FormattedBatch {
-  if (format === 'envelope') return { ...classifyInputs(inputs, opts), skipped: 0 };
+  if (format === 'envelope') {
+    const { rows, rejected } = classifyBatch(inputs, { maxBytes: opts.maxBytes });
+    return { rows, rejected, skipped: 0 };
+  }
   const map = opts.map ?? DEFAULT_OTLP_MAP_OPTIONS;
   const out: FormattedBatch = { rows: [], rejected: [], skipped: 0 };
   inputs.forEach((input, index) => {
@@ -65,9 +74,9 @@ export function classifyMessages(
       return;
     }
     out.skipped += mapped.skipped;
-    const inner = classifyInputs(
+    const inner = classifyBatch(
       mapped.lines.map((value) => ({ value, fallbackTs: input.fallbackTs, transport: input.transport })),
-      opts,
+      { maxBytes: opts.maxBytes },
     );
     out.rows.push(...inner.rows);
     if (inner.rejected.length > 0) out.rejected.push(combined(index, inner.rejected, mapped.total));

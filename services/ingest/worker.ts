@@ -1,4 +1,4 @@
-// The Kafka ingest worker: kafkajs consumer group -> segments -> processLine -> store (v2), poison
+// The Kafka ingest worker: kafkajs consumer group -> segments -> classifyBatch -> store (v2), poison
 // messages to the dead-letter topic, offsets resolved per segment only after ClickHouse (and the
 // dead-letter topic) acknowledged, committed by kafkajs after each batch.
 //
@@ -22,9 +22,8 @@ import { countBeyondRetention } from '../core/retention.js';
 import { type DeadLetterMessage, type DeadLetterSink, kafkaDeadLetters } from '../kafka/dlq.js';
 import type { CallInserter } from '../store/calls.js';
 import type { IntentStore, PartitionRef } from '../store/intents.js';
-import { classifyMessages, type IngestFormat } from './formats.js';
+import { classifyMessages, type IngestFormat, type IngestInput } from './formats.js';
 import type { IngestMetrics } from './metrics.js';
-import type { IngestInput } from './pipeline.js';
 import { kafkaSegmentToken, mergeIntents, planSegments, type SegmentIntent } from './segments.js';
 
 export interface WorkerOptions {

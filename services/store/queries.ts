@@ -3,7 +3,7 @@
 // validated database name, columns come from the dimension whitelist, values are typed params.
 import type { ClickHouseClient } from '@clickhouse/client';
 import { quantileSql } from '../core/latency-histogram.js';
-import { HOUR_MS, MINUTE_MS, RETENTION_MS, type Resolution } from '../core/timeparse.js';
+import { HOUR_MS, MINUTE_MS, RETENTION_MS, type Resolution } from '../query/timeparse.js';
 import { DIMENSION_COLUMN, type Dimension, type Filter, filterSql, selectDims } from './dimensions.js';
 import { rollupTable, TABLES } from './tables.js';
 

@@ -1,6 +1,6 @@
 // Table names of the current storage version, stated once (migrations/0010_storage_v2.sql creates
 // them). Readers and writers name tables through these, never as literals.
-import type { Resolution } from '../core/timeparse.js';
+import type { Resolution } from '../query/timeparse.js';
 import type { Dimension } from './dimensions.js';
 
 export const TABLES = {

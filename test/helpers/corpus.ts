@@ -1,7 +1,8 @@
 // The real-world corpus (test/fixtures/real-world/*.ndjson): loading, format checks and scoring.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CATEGORIES, type Category, type Classification, classifyEnvelope } from '../../services/core/index.js';
+import { CATEGORIES, type Category, type Classification } from '../../services/core/index.js';
+import { classifyOne } from './classify-one.js';
 
 export const CORPUS_DIR = new URL('../fixtures/real-world/', import.meta.url).pathname;
 
@@ -66,7 +67,7 @@ function oneOf<T>(want: T | T[], got: T): boolean {
 }
 
 export function score(c: CorpusCase): Scored {
-  const got = classifyEnvelope(c.envelope);
+  const got = classifyOne(c.envelope);
   const wrong: string[] = [];
   if (!oneOf(c.expect.category, got.category)) wrong.push('category');
   if (!oneOf(c.expect.code, got.code)) wrong.push('code');

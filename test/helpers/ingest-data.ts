@@ -4,7 +4,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Producer } from 'kafkajs';
 import { expect } from 'vitest';
-import { classifyInputs } from '../../services/ingest/pipeline.js';
+import { classifyBatch } from '../../services/core/index.js';
 
 export const TEST_MAX_BYTES = 4096;
 
@@ -86,7 +86,7 @@ export function expectedFor(from: number, to: number, now: number): Expected {
       transport: { src: 'kafka' as const, kafka_topic: '', kafka_partition: 0, kafka_offset: i },
     });
   }
-  const { rows, rejected } = classifyInputs(inputs, { maxBytes: TEST_MAX_BYTES });
+  const { rows, rejected } = classifyBatch(inputs, { maxBytes: TEST_MAX_BYTES });
   return {
     total: to - from,
     rows: rows.length,

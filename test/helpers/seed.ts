@@ -1,235 +1,22 @@
-// Test data through the real pipeline: deterministic NDJSON envelopes (ok traffic, everyday errors,
-// a 1310 surge on chosen keys, quota walls with reset times, unknown codes) -> processLine ->
-// clickhouseInserter(...).insertCalls, into a fresh embedded ClickHouse with the migrations applied.
-// Shared by the API tests and the Grafana dashboard tests: keep this API stable.
+// Test data through the real pipeline: the traffic module's exact generator (services/traffic/exact.ts:
+// ok traffic, everyday errors, a 1310 surge on chosen keys, quota walls with reset times, unknown codes)
+// -> classifyBatch -> clickhouseInserter(...).insertCalls, into a fresh embedded ClickHouse with the
+// migrations applied. Shared by the API tests and the Grafana dashboard tests: keep this API stable.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { formatCst } from '../../services/core/demo-traffic.js';
-import { fingerprintKey } from '../../services/core/fingerprint.js';
-import { processLine } from '../../services/core/index.js';
+import { classifyBatch } from '../../services/core/index.js';
 import type { CallRecord, Envelope } from '../../services/core/types.js';
-import { type CallInserter, clickhouseInserter, type StoredCall } from '../../services/store/calls.js';
+import { type CallInserter, clickhouseInserter } from '../../services/store/calls.js';
 import { createStoreClient } from '../../services/store/clickhouse.js';
 import { migrate } from '../../services/store/migrate.js';
-
-const MINUTE = 60_000;
-
-export interface SeedKey {
-  index: number;
-  /** The raw key written into envelopes (never stored). */
-  raw: string;
-  /** What the pipeline stores: `fp_` + 16 hex. */
-  fp: string;
-  tenant: string;
-  provider: 'zhipu' | 'zai' | 'openai' | 'anthropic' | 'gemini';
-  model: string;
-  url: string;
-}
-
-const ROUTES: Pick<SeedKey, 'provider' | 'model' | 'url'>[] = [
-  { provider: 'zhipu', model: 'glm-4.6', url: 'https://open.bigmodel.cn/api/paas/v4/chat/completions' },
-  { provider: 'openai', model: 'gpt-4o-mini', url: 'https://api.openai.com/v1/chat/completions' },
-  { provider: 'zai', model: 'glm-4.6', url: 'https://api.z.ai/api/anthropic/v1/messages' },
-  { provider: 'anthropic', model: 'claude-sonnet-4-5', url: 'https://api.anthropic.com/v1/messages' },
-  { provider: 'zhipu', model: 'glm-4.5-air', url: 'https://open.bigmodel.cn/api/paas/v4/chat/completions' },
-  {
-    provider: 'gemini',
-    model: 'gemini-2.5-flash',
-    url: 'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash',
-  },
-];
-const SEED_TENANTS = ['acme', 'globex', 'initech'];
+import { nonKafkaTransport } from '../../services/store/transport.js';
+import { generateEnvelopes, type Seeded, type SeedOptions } from '../../services/traffic/index.js';
 
 /**
- * Key `i`: even indices are Zhipu-family keys (zhipu / zai, which speak the 1xxx business codes),
- * odd indices are openai / anthropic / gemini. Tenants cycle over SEED_TENANTS.
- */
-function seedKeys(n: number): SeedKey[] {
-  return Array.from({ length: n }, (_, index) => {
-    const raw = `sk-seed-${String(index).padStart(4, '0')}-${((index + 1) * 2654435761).toString(16).padStart(8, '0')}`;
-    const route = ROUTES[index % ROUTES.length]!;
-    return { index, raw, fp: fingerprintKey(raw), tenant: SEED_TENANTS[index % SEED_TENANTS.length]!, ...route };
-  });
-}
-
-type WallCode = '1308' | '1310' | '1113';
-
-export interface SeedOptions {
-  /** Inclusive start and exclusive end (epoch ms); traffic is generated minute by minute. */
-  startMs: number;
-  endMs: number;
-  /** Number of keys (default 6). */
-  keys?: number;
-  /** Successful calls per key per minute (default 2). */
-  okPerKeyMinute?: number;
-  /** One everyday error per key every N minutes (default 7; 0 = none). */
-  errorEveryMinutes?: number;
-  /** Extra 1310 errors (weekly/monthly limit) per minute on these (even) keys from `startMs` on. */
-  surge?: { keys: number[]; startMs: number; perMinute: number; resetMs: number };
-  /**
-   * From `startMs` on, the key makes no successful call: only `perMinute` (default 1) errors with
-   * `code`, whose message says the limit resets at `resetMs` (null: 1113 arrears, no reset time).
-   */
-  walls?: { key: number; code: WallCode; startMs: number; perMinute?: number; resetMs: number | null }[];
-  /** Codes the taxonomy does not know (Zhipu shape, provider zhipu), `count` calls at `atMs`. */
-  unknown?: { code: string; atMs: number; count: number; message?: string }[];
-}
-
-export interface Seeded {
-  keys: SeedKey[];
-  /** In time order. */
-  envelopes: Envelope[];
-}
-
-function wallBody(code: WallCode, resetMs: number | null, requestId: string): { status: number; body: unknown } {
-  switch (code) {
-    case '1310':
-      return {
-        status: 429,
-        body: {
-          type: 'error',
-          error: {
-            type: 'rate_limit_error',
-            code: '1310',
-            message: `[1310][Weekly/Monthly Limit Exhausted. Your limit will reset at ${formatCst(resetMs ?? 0)}][${requestId}]`,
-          },
-        },
-      };
-    case '1308':
-      return {
-        status: 429,
-        body: {
-          error: {
-            code: '1308',
-            message: `Usage limit reached for 5 hour. Your limit will reset at ${formatCst(resetMs ?? 0)}`,
-          },
-        },
-      };
-    case '1113':
-      return { status: 429, body: { error: { code: '1113', message: '余额不足或无可用资源包,请充值。' } } };
-  }
-}
-
-/** The everyday failures, one shape per provider, rotating with `n`. */
-function everydayError(key: SeedKey, n: number): Partial<Envelope> {
-  switch (key.provider) {
-    case 'openai':
-      return {
-        status: 429,
-        body: `Error code: 429 - {'error': {'message': 'Rate limit reached for ${key.model} on requests per min (RPM): Limit 500, Used 500, Requested 1.', 'type': 'requests', 'param': None, 'code': 'rate_limit_exceeded'}}`,
-      };
-    case 'anthropic':
-      return { status: 529, body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } };
-    case 'gemini':
-      return {
-        status: 429,
-        body: {
-          error: {
-            code: 429,
-            message: 'Resource has been exhausted (e.g. check quota).',
-            status: 'RESOURCE_EXHAUSTED',
-          },
-        },
-      };
-    default:
-      return n % 2 === 0
-        ? {
-            status: 429,
-            body: {
-              error: {
-                code: '1302',
-                message:
-                  'High concurrency usage of this API, please reduce concurrency or contact customer service to increase limits',
-              },
-            },
-          }
-        : { status: 500, body: { error: { code: '500', message: 'Internal Error' } } };
-  }
-}
-
-/** Deterministic envelopes for a range; same options, same envelopes. */
-export function generateEnvelopes(opts: SeedOptions): Seeded {
-  const keys = seedKeys(opts.keys ?? 6);
-  const okPer = opts.okPerKeyMinute ?? 2;
-  const every = opts.errorEveryMinutes ?? 7;
-  for (const k of [...(opts.surge?.keys ?? []), ...(opts.walls ?? []).map((w) => w.key)]) {
-    if (k % 2 !== 0 || k >= keys.length)
-      throw new Error(`surge/wall key ${k} must be an even index below ${keys.length}`);
-  }
-  const envelopes: Envelope[] = [];
-  let seq = 0;
-  const base = (key: SeedKey, ts: number): Envelope => ({
-    ts: new Date(ts).toISOString(),
-    url: key.url,
-    model: key.model,
-    api_key: key.raw,
-    tenant: key.tenant,
-    request_id: `req-seed-${(seq++).toString(36)}`,
-    stream: false,
-  });
-  const first = Math.ceil(opts.startMs / MINUTE) * MINUTE;
-  for (let minute = first; minute < opts.endMs; minute += MINUTE) {
-    const m = Math.round(minute / MINUTE);
-    for (const key of keys) {
-      // Calls of one key spread over its minute, offset per key so keys interleave.
-      const slots: ((ts: number) => Envelope)[] = [];
-      const wall = opts.walls?.find((w) => w.key === key.index && minute >= w.startMs);
-      if (wall) {
-        for (let i = 0; i < (wall.perMinute ?? 1); i++) {
-          slots.push((ts) => {
-            const env = base(key, ts);
-            return { ...env, latency_ms: 35, ...wallBody(wall.code, wall.resetMs, env.request_id!) };
-          });
-        }
-      } else {
-        for (let i = 0; i < okPer; i++) {
-          slots.push((ts) => ({
-            ...base(key, ts),
-            status: 200,
-            latency_ms: 300 + ((m * 37 + key.index * 11 + i * 101) % 2500),
-            finish_reason: 'stop',
-            usage: { prompt_tokens: 500 + key.index, completion_tokens: 100 + i, total_tokens: 600 + key.index + i },
-          }));
-        }
-        if (every > 0 && (m + key.index) % every === 0) {
-          slots.push((ts) => ({ ...base(key, ts), latency_ms: 800, ...everydayError(key, m) }));
-        }
-      }
-      const surge = opts.surge;
-      if (surge?.keys.includes(key.index) && minute >= surge.startMs) {
-        for (let i = 0; i < surge.perMinute; i++) {
-          slots.push((ts) => {
-            const env = base(key, ts);
-            return { ...env, latency_ms: 40, ...wallBody('1310', surge.resetMs, env.request_id!) };
-          });
-        }
-      }
-      slots.forEach((make, i) => {
-        const ts = minute + ((key.index * 997 + Math.floor((i * MINUTE) / slots.length)) % MINUTE);
-        if (ts >= opts.startMs && ts < opts.endMs) envelopes.push(make(ts));
-      });
-    }
-    for (const u of opts.unknown ?? []) {
-      if (u.atMs < minute || u.atMs >= minute + MINUTE) continue;
-      const key = keys[0]!;
-      for (let i = 0; i < u.count; i++) {
-        envelopes.push({
-          ...base(key, u.atMs),
-          status: 429,
-          body: { error: { code: u.code, message: u.message ?? `A limit the taxonomy has not seen (${u.code})` } },
-        });
-      }
-    }
-  }
-  envelopes.sort((a, b) => Date.parse(String(a.ts)) - Date.parse(String(b.ts)));
-  return { keys, envelopes };
-}
-
-/**
- * The real path: each envelope as one NDJSON line through processLine, then insertCalls in blocks.
+ * The real path: the envelopes as NDJSON lines through classifyBatch, then insertCalls in blocks.
  * Returns the stored records (the oracle tests aggregate to compute expected answers).
  */
 export async function ingestEnvelopes(
@@ -241,21 +28,26 @@ export async function ingestEnvelopes(
 ): Promise<CallRecord[]> {
   const inserter = makeInserter(client, database);
   const records: CallRecord[] = [];
-  let block: StoredCall[] = [];
-  for (const env of envelopes) {
-    const line = JSON.stringify(env);
-    const r = processLine(line, { fallbackTs: Date.parse(String(env.ts)) });
-    if (!r.ok) throw new Error(`seed envelope rejected: ${r.reason}: ${line.slice(0, 200)}`);
-    records.push(r.record);
-    block.push({ ...r.record, src: 'backfill', kafka_topic: '', kafka_partition: -1, kafka_offset: -1 });
-    if (block.length >= blockSize) {
-      await inserter.insertCalls(block);
-      block = [];
-    }
+  const transport = nonKafkaTransport('backfill');
+  for (let start = 0; start < envelopes.length || start === 0; start += blockSize) {
+    const lines = envelopes
+      .slice(start, start + blockSize)
+      .map((env) => ({ value: JSON.stringify(env), fallbackTs: Date.parse(String(env.ts)) }));
+    const { rows, rejected } = classifyBatch(lines);
+    const bad = rejected[0];
+    if (bad) throw new Error(`seed envelope rejected: ${bad.reason}: ${String(lines[bad.index]?.value).slice(0, 200)}`);
+    records.push(...rows);
+    await inserter.insertCalls(rows.map((r) => ({ ...r, ...transport })));
   }
-  await inserter.insertCalls(block);
   return records;
 }
+
+export {
+  generateEnvelopes,
+  type Seeded,
+  type SeedKey,
+  type SeedOptions,
+} from '../../services/traffic/index.js';
 
 export interface TestStore {
   client: ClickHouseClient;

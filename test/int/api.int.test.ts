@@ -1,5 +1,5 @@
 // The query API through app.inject() against the real embedded ClickHouse, seeded through the real
-// pipeline (envelopes -> processLine -> insertCalls). Expected answers are computed from the stored
+// pipeline (envelopes -> classifyBatch -> insertCalls). Expected answers are computed from the stored
 // records in plain JS, never hard-coded.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exactQuantile, RELATIVE_ERROR } from '../../services/core/latency-histogram.js';

@@ -2,11 +2,11 @@
 // against the real embedded ClickHouse, seeded through the real pipeline. Every expected value is
 // computed from the planted envelopes or the stored records, never copied from an answer.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { generateTraffic, planTraffic } from '../../services/core/demo-traffic.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { TAXONOMY } from '../../services/core/taxonomy.js';
 import type { CallRecord, Envelope } from '../../services/core/types.js';
 import { migrate } from '../../services/store/migrate.js';
+import { generateTraffic, planTraffic } from '../../services/traffic/index.js';
 import { injectUnshed, type TestApp, testApp } from '../helpers/app.js';
 import { byTime, keyCall } from '../helpers/planted.js';
 import { generateEnvelopes, ingestEnvelopes, openTestStore, type SeedKey, type TestStore } from '../helpers/seed.js';

@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromNewApiLog } from '../../services/cli/gateway-logs.js';
 import { parseConfig } from '../../services/config.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
-import { fromNewApiLog } from '../../services/core/gateway-logs.js';
-import { processLine } from '../../services/core/index.js';
 import { createStoreClient } from '../../services/store/clickhouse.js';
 import { migrate } from '../../services/store/migrate.js';
 import { storeIngest, type TestApp, testApp } from '../helpers/app.js';
 import { tempChdbDir } from '../helpers/chdb.js';
+import { classifyLine } from '../helpers/classify-one.js';
 import { ROOT, spawnIngest } from '../helpers/cli-worker.js';
 import { caughtUp, createTopic, fresh, kafkaBrokers, testKafka, topicEnd, waitFor } from '../helpers/kafka.js';
 import { unusedPort } from '../helpers/net.js';
@@ -246,7 +246,7 @@ describe('docs/shipping.md Collector recipes', () => {
       const expected = rows.flatMap((r) => {
         const m = fromNewApiLog(r);
         if (!m.ok) return [];
-        const p = processLine(JSON.stringify(m.envelope), { fallbackTs: 0 });
+        const p = classifyLine(JSON.stringify(m.envelope), { fallbackTs: 0 });
         if (!p.ok) throw new Error(p.reason);
         return [p.record];
       });

@@ -1,4 +1,4 @@
-// Storage v2 against v1 on the same calls (test/helpers/seed.ts through processLine): the v1 path
+// Storage v2 against v1 on the same calls (test/helpers/seed.ts through classifyBatch): the v1 path
 // (calls_in_v1 fanned out by views) and the v2 path (aggregated in JavaScript, errors_v2 + calls_1m_v2
 // cascading to 1h and 1d) must store the same counts, exactly, at every resolution; v2's latency
 // quantiles must be within the histogram's bound of the exact ones computed from the planted calls;

@@ -18,7 +18,7 @@ import {
 } from '../../services/api/plugins/auth.js';
 import { toHttpError } from '../../services/api/plugins/errors.js';
 import { zeroFill } from '../../services/api/routes.js';
-import { TimeInputError } from '../../services/core/timeparse.js';
+import { TimeInputError } from '../../services/query/timeparse.js';
 
 describe('lists, dimensions, filters', () => {
   test.each([

@@ -8,7 +8,7 @@ import {
   parseTime,
   planSeries,
   TimeInputError,
-} from '../../services/core/timeparse.js';
+} from '../../services/query/timeparse.js';
 
 const NOW = Date.UTC(2026, 10, 21, 10, 30, 15, 500);
 const MIN = 60_000;

@@ -1,16 +1,11 @@
 // Real-world shapes (seeds README bullets, OpenAI / Anthropic / Gemini bodies, SDK strings, Chinese
 // messages), reset-time conversion, unknown codes, key handling and the CallRecord contract.
 import { describe, expect, it } from 'vitest';
-import {
-  type Classification,
-  classifyEnvelope,
-  fingerprintKey,
-  processLine,
-  processValue,
-} from '../../services/core/index.js';
+import { type Classification, fingerprintKey } from '../../services/core/index.js';
+import { classifyLine, classifyOne, classifyValue } from '../helpers/classify-one.js';
 
 type Expect = Partial<Classification>;
-const check = (envelope: unknown, expected: Expect) => expect(classifyEnvelope(envelope)).toMatchObject(expected);
+const check = (envelope: unknown, expected: Expect) => expect(classifyOne(envelope)).toMatchObject(expected);
 
 describe('seeds README: facts from the field', () => {
   it('1308 reset time is China Standard Time without a zone', () => {
@@ -465,7 +460,7 @@ describe('API keys', () => {
       endpoint: `https://api.openai.com/v1/chat/completions`,
       body: { error: { code: 'invalid_api_key', message: `Incorrect API key provided: ${raw}.` } },
     });
-    const r = processLine(line, { fallbackTs: 0 });
+    const r = classifyLine(line, { fallbackTs: 0 });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.record.key_fp).toBe(fingerprintKey(raw));
@@ -475,7 +470,7 @@ describe('API keys', () => {
   });
 
   it('an Authorization header value fingerprints like the bare key and is scrubbed in both forms', () => {
-    const r = processValue(
+    const r = classifyValue(
       { status: 401, api_key: `Bearer ${raw}`, body: `bad header Bearer ${raw}` },
       { fallbackTs: 0 },
     );
@@ -484,19 +479,19 @@ describe('API keys', () => {
   });
 
   it('key_id is used as given, unless it looks like a raw secret', () => {
-    const a = processValue({ key_id: 'team-a/key-3', status: 200 }, { fallbackTs: 0 });
+    const a = classifyValue({ key_id: 'team-a/key-3', status: 200 }, { fallbackTs: 0 });
     expect(a.ok && a.record.key_fp).toBe('team-a/key-3');
     const zhipuKey = '0123456789abcdef0123456789abcdef.AbCdEfGhIjKlMnOp';
-    const b = processValue({ key_id: zhipuKey, status: 200 }, { fallbackTs: 0 });
+    const b = classifyValue({ key_id: zhipuKey, status: 200 }, { fallbackTs: 0 });
     expect(b.ok && b.record.key_fp).toBe(fingerprintKey(zhipuKey));
     const uuid = '550e8400-e29b-41d4-a716-446655440000';
-    const c = processValue({ key_id: uuid }, { fallbackTs: 0 });
+    const c = classifyValue({ key_id: uuid }, { fallbackTs: 0 });
     expect(c.ok && c.record.key_fp).toBe(uuid);
   });
 
   it('a Gemini key in the URL query is fingerprinted and stripped from the endpoint', () => {
     const key = 'AIzaSyA1234567890abcdefghijklmnopqrstu';
-    const r = processValue(
+    const r = classifyValue(
       { status: 429, url: `https://generativelanguage.googleapis.com/v1beta/models/x:generateContent?key=${key}` },
       { fallbackTs: 0 },
     );
@@ -508,14 +503,14 @@ describe('API keys', () => {
   });
 });
 
-describe('processLine: the CallRecord contract', () => {
+describe('classifyLine: the CallRecord contract', () => {
   it('an ok call: tokens (OpenAI, Anthropic, Gemini names), ts, empty body', () => {
     for (const usage of [
       { prompt_tokens: 11, completion_tokens: 7, total_tokens: 18 },
       { input_tokens: 11, output_tokens: 7 },
       { promptTokenCount: 11, candidatesTokenCount: 7, totalTokenCount: 18 },
     ]) {
-      const r = processLine(
+      const r = classifyLine(
         JSON.stringify({
           ts: '2026-01-02T03:04:05.678Z',
           status: 200,
@@ -559,7 +554,7 @@ describe('processLine: the CallRecord contract', () => {
 
   it('missing ts uses the fallback; epoch ms and epoch seconds are accepted', () => {
     const f = (ts: unknown) => {
-      const r = processValue({ ts, status: 200 }, { fallbackTs: 1_700_000_000_000 });
+      const r = classifyValue({ ts, status: 200 }, { fallbackTs: 1_700_000_000_000 });
       return r.ok ? r.record.ts : r.reason;
     };
     expect(f(undefined)).toBe(1_700_000_000_000);
@@ -572,7 +567,7 @@ describe('processLine: the CallRecord contract', () => {
 
   it('an error: body is compact JSON truncated to 2048, message to 1024, reset_at epoch ms', () => {
     const long = 'x'.repeat(5000);
-    const r = processValue(
+    const r = classifyValue(
       {
         status: 429,
         body: { error: { code: '1310', message: `Your limit will reset at 2026-08-01 10:03:40 ${long}` } },
@@ -588,19 +583,19 @@ describe('processLine: the CallRecord contract', () => {
   });
 
   it('a 2xx body is a failure only when it says so', () => {
-    const ok = processValue(
+    const ok = classifyValue(
       { status: 200, body: { id: 'chatcmpl-1', object: 'chat.completion', choices: [{ finish_reason: 'stop' }] } },
       { fallbackTs: 0 },
     );
     expect(ok.ok && ok.record).toMatchObject({ category: 'ok', code: '200', body: '' });
-    const anthropicOk = processValue({ status: 200, body: { type: 'message', id: 'msg_1' } }, { fallbackTs: 0 });
+    const anthropicOk = classifyValue({ status: 200, body: { type: 'message', id: 'msg_1' } }, { fallbackTs: 0 });
     expect(anthropicOk.ok && anthropicOk.record.category).toBe('ok');
-    const relayed = processValue({ status: 200, body: { error: { code: '1113', message: 'x' } } }, { fallbackTs: 0 });
+    const relayed = classifyValue({ status: 200, body: { error: { code: '1113', message: 'x' } } }, { fallbackTs: 0 });
     expect(relayed.ok && relayed.record).toMatchObject({ category: 'quota', code: '1113', http_status: 200 });
   });
 
   it('a network failure without status: http_status 0', () => {
-    const r = processValue({ error: { code: 'ECONNRESET', message: 'socket hang up' } }, { fallbackTs: 0 });
+    const r = classifyValue({ error: { code: 'ECONNRESET', message: 'socket hang up' } }, { fallbackTs: 0 });
     expect(r.ok && r.record).toMatchObject({
       http_status: 0,
       category: 'network',
@@ -622,7 +617,7 @@ describe('processLine: the CallRecord contract', () => {
     ['{"model":{"a":1}}', 'model'],
     ['{"headers":[1]}', 'headers'],
   ])('rejects %j (%s)', (line, reason) => {
-    const r = processLine(line, { fallbackTs: 0 });
+    const r = classifyLine(line, { fallbackTs: 0 });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toContain(reason);
   });
@@ -641,7 +636,7 @@ describe('processLine: the CallRecord contract', () => {
       'array',
     ],
   ])('a status that is not an HTTP status (%s) is dropped with a note; the body still classifies', (line, shown) => {
-    const r = processLine(line, { fallbackTs: 0 });
+    const r = classifyLine(line, { fallbackTs: 0 });
     expect(r.ok).toBe(true);
     if (r.ok)
       expect(r.record).toMatchObject({
@@ -650,7 +645,7 @@ describe('processLine: the CallRecord contract', () => {
         http_status: 0,
         reset_at: Date.UTC(2026, 7, 1, 2, 3, 40),
       });
-    const c = classifyEnvelope(JSON.parse(line));
+    const c = classifyOne(JSON.parse(line));
     expect(c.notes).toHaveLength(1);
     expect(c.notes![0]).toContain(shown);
     expect(c.notes![0]).toContain('not an HTTP status');
@@ -658,14 +653,16 @@ describe('processLine: the CallRecord contract', () => {
 
   it('rejects lines over maxBytes, counting UTF-8 bytes', () => {
     const line = JSON.stringify({ status: 200, model: '模'.repeat(400) });
-    expect(processLine(line, { fallbackTs: 0, maxBytes: 1000 })).toMatchObject({ ok: false });
-    expect(processLine(line, { fallbackTs: 0, maxBytes: 2000 })).toMatchObject({ ok: true });
-    expect(processLine(new TextEncoder().encode(line), { fallbackTs: 0, maxBytes: 1000 })).toMatchObject({ ok: false });
+    expect(classifyLine(line, { fallbackTs: 0, maxBytes: 1000 })).toMatchObject({ ok: false });
+    expect(classifyLine(line, { fallbackTs: 0, maxBytes: 2000 })).toMatchObject({ ok: true });
+    expect(classifyLine(new TextEncoder().encode(line), { fallbackTs: 0, maxBytes: 1000 })).toMatchObject({
+      ok: false,
+    });
   });
 
   it('accepts bytes, a BOM and CRLF; rejects invalid UTF-8', () => {
-    expect(processLine(new TextEncoder().encode('{"status":200}\r'), { fallbackTs: 0 })).toMatchObject({ ok: true });
-    expect(processLine('\uFEFF{"status":200}', { fallbackTs: 0 })).toMatchObject({ ok: true });
-    expect(processLine(new Uint8Array([0x7b, 0xff, 0x7d]), { fallbackTs: 0 })).toMatchObject({ ok: false });
+    expect(classifyLine(new TextEncoder().encode('{"status":200}\r'), { fallbackTs: 0 })).toMatchObject({ ok: true });
+    expect(classifyLine('\uFEFF{"status":200}', { fallbackTs: 0 })).toMatchObject({ ok: true });
+    expect(classifyLine(new Uint8Array([0x7b, 0xff, 0x7d]), { fallbackTs: 0 })).toMatchObject({ ok: false });
   });
 });

@@ -7,10 +7,10 @@ import { join, resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { prepareLine, statePath } from '../../services/cli/commands/ship.js';
+import { fromEnvelope } from '../../services/cli/gateway-logs.js';
 import { main } from '../../services/cli/main.js';
 import { closestFlag, flagsOf, looksLikeMultiLineJson } from '../../services/cli/usage.js';
-import { fromEnvelope } from '../../services/core/gateway-logs.js';
-import { classifyInputs } from '../../services/ingest/pipeline.js';
+import { classifyBatch } from '../../services/core/index.js';
 import { brokerUnreachable } from '../../services/kafka/client.js';
 
 function io(env: Record<string, string> = {}, stdin = '') {
@@ -210,8 +210,8 @@ describe('ship --to kafka and --to http refuse the same lines', () => {
 
   test('what ship accepts the ingest endpoint accepts, and ship refuses the rest with the same reasons', () => {
     const now = Date.now();
-    const server = classifyInputs(
-      lines.map((l) => ({ value: l, fallbackTs: now, transport: { src: 'http' } }) as never),
+    const server = classifyBatch(
+      lines.map((l) => ({ value: l, fallbackTs: now })),
       { maxBytes: 1_048_576 },
     );
     const serverReasons = new Map(server.rejected.map((r) => [r.index, r.reason]));
@@ -223,8 +223,8 @@ describe('ship --to kafka and --to http refuse the same lines', () => {
     });
     // The shipped text (key replaced by its fingerprint) passes the server's checks too.
     const shipped = prepared.flatMap((p) => (p.ok ? [p.text] : []));
-    const again = classifyInputs(
-      shipped.map((value) => ({ value, fallbackTs: now, transport: { src: 'http' } }) as never),
+    const again = classifyBatch(
+      shipped.map((value) => ({ value, fallbackTs: now })),
       { maxBytes: 1_048_576 },
     );
     expect(again.rejected).toEqual([]);

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { prepareLine, readLines } from '../../services/cli/commands/ship.js';
+import { fromAccessLog, fromEnvelope } from '../../services/cli/gateway-logs.js';
 import { renderProgress } from '../../services/cli/progress.js';
-import { fromAccessLog, fromEnvelope } from '../../services/core/gateway-logs.js';
 
 async function collect(chunks: (string | Buffer)[], start = 0) {
   const out: { text: string; endOffset: number }[] = [];

@@ -1,16 +1,18 @@
 // No input, however malformed, makes the core throw; every accepted line yields a well-formed record.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  CATEGORIES,
-  type CallRecord,
-  classifyEnvelope,
-  fingerprintKey,
-  processLine,
-  processValue,
-} from '../../services/core/index.js';
+import { CATEGORIES, type CallRecord, fingerprintKey } from '../../services/core/index.js';
+// White-box: the value-level step under classifyBatch, to reach it with values no JSON line can carry.
+import { analyzeValue } from '../../services/core/process.js';
+import { classifyLine } from '../helpers/classify-one.js';
 
 const opts = { fallbackTs: 1_750_000_000_000 };
+const processValue = (v: unknown) => analyzeValue(v, opts.fallbackTs);
+/** The category `classify` prints: the verdict's, or `unknown` for a rejected value. */
+const categoryOf = (v: unknown) => {
+  const a = processValue(v);
+  return a.ok ? a.verdict.category : 'unknown';
+};
 
 function wellFormed(r: CallRecord): void {
   expect(CATEGORIES).toContain(r.category);
@@ -63,40 +65,40 @@ const envelope = fc.record(
 );
 
 describe('never throws', () => {
-  it('processValue / classifyEnvelope on arbitrary JSON values', () => {
+  it('the value step and the classification on arbitrary JSON values', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
-        const r = processValue(v, opts);
+        const r = processValue(v);
         if (r.ok) wellFormed(r.record);
-        expect(CATEGORIES).toContain(classifyEnvelope(v).category);
+        expect(CATEGORIES).toContain(categoryOf(v));
       }),
       { numRuns: 500 },
     );
   });
 
-  it('processValue on envelope-shaped hostile values', () => {
+  it('the value step on envelope-shaped hostile values', () => {
     fc.assert(
       fc.property(envelope, (v) => {
-        const r = processValue(v, opts);
+        const r = processValue(v);
         if (r.ok) wellFormed(r.record);
         else expect(r.reason).not.toBe('');
-        classifyEnvelope(v);
+        categoryOf(v);
       }),
       { numRuns: 2000 },
     );
   });
 
-  it('processLine on arbitrary strings and bytes', () => {
+  it('classifyBatch on arbitrary strings and bytes', () => {
     fc.assert(
       fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.json()), (s) => {
-        const r = processLine(s, opts);
+        const r = classifyLine(s, opts);
         if (r.ok) wellFormed(r.record);
       }),
       { numRuns: 1000 },
     );
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-        const r = processLine(bytes, opts);
+        const r = classifyLine(bytes, opts);
         if (r.ok) wellFormed(r.record);
       }),
       { numRuns: 1000 },
@@ -105,23 +107,23 @@ describe('never throws', () => {
 
   it('deep nesting and huge strings', () => {
     const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
-    expect(processLine(deep, opts).ok).toBe(false);
+    expect(classifyLine(deep, opts).ok).toBe(false);
     let nested: unknown = { error: { code: '1310', message: 'x' } };
     for (let i = 0; i < 5_000; i++) nested = { error: nested };
-    expect(() => processValue({ status: 429, body: nested }, opts)).not.toThrow();
+    expect(() => processValue({ status: 429, body: nested })).not.toThrow();
     const deepBody = `{"status":429,"body":${'{"error":'.repeat(3000)}1${'}'.repeat(3000)}}`;
-    expect(() => processLine(deepBody, opts)).not.toThrow();
+    expect(() => classifyLine(deepBody, opts)).not.toThrow();
     const huge = JSON.stringify({ status: 429, body: { error: { code: '1310', message: 'y'.repeat(900_000) } } });
-    const r = processLine(huge, opts);
+    const r = classifyLine(huge, opts);
     expect(r.ok && r.record.message.length).toBe(1024);
-    expect(processLine(`${huge}${' '.repeat(200_000)}`, opts)).toMatchObject({ ok: false });
+    expect(classifyLine(`${huge}${' '.repeat(200_000)}`, opts)).toMatchObject({ ok: false });
   });
 
   it('found by fast-check: absurd retry-after values do not break the reset date', () => {
     for (const ra of [8638204692466.7, 1e300, -5, '99999999999999999']) {
       const v = { headers: { 'retry-after': ra }, body: { error: {} } };
-      expect(classifyEnvelope(v).reset_at).toBeNull();
-      const r = processValue(v, opts);
+      expect(classifyLine(JSON.stringify(v), opts)).toMatchObject({ ok: true, record: { reset_at: null } });
+      const r = processValue(v);
       expect(r.ok && r.record.reset_at).toBeNull();
     }
   });
@@ -136,8 +138,8 @@ describe('never throws', () => {
       enumerable: true,
     });
     for (const v of [cyclic, getter, { status: 429, body: { error: { code: 10n } } }, { ts: 10n }]) {
-      expect(() => processValue(v, opts)).not.toThrow();
-      expect(() => classifyEnvelope(v)).not.toThrow();
+      expect(() => processValue(v)).not.toThrow();
+      expect(() => categoryOf(v)).not.toThrow();
     }
   });
 });
@@ -154,7 +156,7 @@ describe('raw keys never reach the output', () => {
             api_key: key,
             body: { error: { code: 'invalid_api_key', message: `bad key ${key} given` } },
           };
-          const r = processValue(v, opts);
+          const r = processValue(v);
           expect(r.ok).toBe(true);
           if (!r.ok) return;
           expect(r.record.key_fp).toBe(fingerprintKey(key));

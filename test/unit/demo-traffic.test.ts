@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { demoKey, formatCst, generateTraffic, planTraffic } from '../../services/core/demo-traffic.js';
 import type { Envelope } from '../../services/core/types.js';
+import { demoKey, formatCst, generateTraffic, planTraffic } from '../../services/traffic/index.js';
 
 const HOUR = 3_600_000;
 const end = Date.UTC(2026, 7, 25, 12, 0, 0);
@@ -69,21 +69,19 @@ describe('demo traffic', () => {
 
 describe('demo traffic through the classifier', () => {
   it('classifies every planted episode as what it is, with the planted reset times', async () => {
-    const { processValue } = await import('../../services/core/index.js');
+    const { classifyBatch } = await import('../../services/core/index.js');
     const { fingerprintKey } = await import('../../services/core/fingerprint.js');
     const plan = planTraffic(opts);
     const byCode = new Map<string, { category: string; resets: Set<number | null>; keys: Set<string> }>();
-    let invalid = 0;
-    for (const e of all()) {
-      const r = processValue(e, { fallbackTs: opts.endMs });
-      if (!r.ok) {
-        invalid++;
-        continue;
-      }
-      const c = byCode.get(r.record.code) ?? { category: r.record.category, resets: new Set(), keys: new Set() };
-      c.resets.add(r.record.reset_at);
-      c.keys.add(r.record.key_fp);
-      byCode.set(r.record.code, c);
+    const { rows, rejected } = classifyBatch(
+      [...all()].map((e) => ({ value: JSON.stringify(e), fallbackTs: opts.endMs })),
+    );
+    const invalid = rejected.length;
+    for (const record of rows) {
+      const c = byCode.get(record.code) ?? { category: record.category, resets: new Set(), keys: new Set() };
+      c.resets.add(record.reset_at);
+      c.keys.add(record.key_fp);
+      byCode.set(record.code, c);
     }
     expect(invalid).toBe(0);
     expect(byCode.get('1310')?.category).toBe('quota');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromAccessLog, fromEnvelope, fromNewApiLog, GATEWAY_MAPPERS } from '../../services/core/gateway-logs.js';
+import { fromAccessLog, fromEnvelope, fromNewApiLog, GATEWAY_MAPPERS } from '../../services/cli/gateway-logs.js';
 
 describe('new-api log rows', () => {
   const errorRow = {

@@ -2,8 +2,7 @@
 // exporter, otlp_proto / otlp_json) per message, many calls each.
 import { describe, expect, it } from 'vitest';
 import { detectJsonSignal, detectProtoSignal } from '../../services/core/otlp.js';
-import { classifyMessages } from '../../services/ingest/formats.js';
-import type { IngestInput } from '../../services/ingest/pipeline.js';
+import { classifyMessages, type IngestInput } from '../../services/ingest/formats.js';
 import { envelopeLogs, llmSpans } from '../helpers/otel-sdk.js';
 
 const T0 = Date.UTC(2026, 10, 20, 9, 0, 0);

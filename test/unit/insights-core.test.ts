@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { codeWording, computeDrift, matchesTemplate } from '../../services/core/drift.js';
 import { DEFAULT_INCIDENT_OPTIONS, findIncidents, verdictOf } from '../../services/core/incidents.js';
 import { computeRetryWaste, type WasteInput } from '../../services/core/retry-waste.js';
-import { wallTimeline } from '../../services/core/wall-timeline.js';
+import { wallTimeline } from '../../services/query/wall-timeline.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -12,7 +12,7 @@ import {
   latencyBucket,
   RELATIVE_ERROR,
 } from '../../services/core/latency-histogram.js';
-import { mulberry32 } from '../../services/core/prng.js';
+import { mulberry32 } from '../../services/traffic/index.js';
 
 const QS = [0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1];
 

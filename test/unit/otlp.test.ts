@@ -14,7 +14,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { processLine } from '../../services/core/index.js';
 import {
   decodeLogsRequest,
   decodeTracesRequest,
@@ -26,6 +25,7 @@ import {
   spansFromJson,
   spanToEnvelope,
 } from '../../services/core/otlp.js';
+import { classifyLine } from '../helpers/classify-one.js';
 
 const T0 = Date.UTC(2026, 10, 20, 8, 0, 0);
 const resource = resourceFromAttributes({ 'service.name': 'billing-bot', 'deployment.environment': 'prod' });
@@ -177,7 +177,7 @@ describe('GenAI semantic conventions -> envelope -> classified call', () => {
     logs = decodeLogsRequest(ProtobufLogsSerializer.serializeRequest(await makeLogs())!);
   });
   const classify = (env: unknown) => {
-    const r = processLine(JSON.stringify(env), { fallbackTs: 0 });
+    const r = classifyLine(JSON.stringify(env), { fallbackTs: 0 });
     if (!r.ok) throw new Error(r.reason);
     return r.record;
   };

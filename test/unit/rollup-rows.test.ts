@@ -3,9 +3,9 @@
 // order (what lets a redelivered segment's insert be dropped by its deduplication token).
 import { describe, expect, it } from 'vitest';
 import { histogramArrays } from '../../services/core/latency-histogram.js';
-import { mulberry32 } from '../../services/core/prng.js';
 import { rollupRows, type StoredCall } from '../../services/store/calls.js';
 import { rollupTable } from '../../services/store/tables.js';
+import { mulberry32 } from '../../services/traffic/index.js';
 
 const T0 = Date.UTC(2026, 7, 3, 10, 0, 0);
 

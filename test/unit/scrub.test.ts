@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fingerprintKey, scrubSecrets } from '../../services/core/fingerprint.js';
-import { processLine } from '../../services/core/process.js';
+import { classifyLine } from '../helpers/classify-one.js';
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 const b64 = (n: number) => randomBytes(n).toString('base64');
@@ -77,7 +77,7 @@ describe('stored texts of a call', () => {
       status: 401,
       body: { error: { message: `Incorrect API key provided: ${k1}; see ?api-key=${k2}`, code: 'invalid_api_key' } },
     });
-    const r = processLine(line, { fallbackTs: Date.now() });
+    const r = classifyLine(line, { fallbackTs: Date.now() });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     const stored = JSON.stringify(r.record);
@@ -88,10 +88,10 @@ describe('stored texts of a call', () => {
 
   it('a refused line says why without quoting a key', () => {
     const k = `sk-${hex(20)}`;
-    const r = processLine(`${k} is not json`, { fallbackTs: Date.now() });
+    const r = classifyLine(`${k} is not json`, { fallbackTs: Date.now() });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).not.toContain(k);
-    const t = processLine(JSON.stringify({ ts: `Bearer ${k}` }), { fallbackTs: Date.now() });
+    const t = classifyLine(JSON.stringify({ ts: `Bearer ${k}` }), { fallbackTs: Date.now() });
     expect(t.ok).toBe(false);
     if (!t.ok) expect(t.reason).not.toContain(k);
   });

@@ -7,7 +7,7 @@ import {
   isSurging,
   poissonZ,
   surgeRatio,
-} from '../../services/core/surge.js';
+} from '../../services/query/surge.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -1,7 +1,8 @@
 // The taxonomy against the seed documents: every seed row must be present and classify as written in
 // test/unit/fixtures/seeds.ts, and every taxonomy row must be well-formed and reachable.
 import { describe, expect, it } from 'vitest';
-import { CATEGORIES, classifyEnvelope, GENERIC, lookupCode, PROVIDERS, TAXONOMY } from '../../services/core/index.js';
+import { CATEGORIES, GENERIC, lookupCode, PROVIDERS, TAXONOMY } from '../../services/core/index.js';
+import { classifyOne } from '../helpers/classify-one.js';
 import {
   fillTemplate,
   SEED_BUSINESS,
@@ -22,7 +23,7 @@ describe('seed 000-002: Zhipu / Z.AI HTTP status table', () => {
       expect(row!.category).toBe(category);
       expect(row!.remedy).not.toBe('');
       // The reason text as message picks this very variant.
-      const c = classifyEnvelope({
+      const c = classifyOne({
         provider,
         status,
         body: status === 200 ? undefined : { error: { message: reason } },
@@ -40,7 +41,7 @@ describe('seed 001: Z.AI business codes', () => {
       const rows = rowsOf(provider, code);
       expect(rows.length, `taxonomy lacks ${provider} ${code}`).toBeGreaterThan(0);
       const { text, vars } = fillTemplate(template);
-      const c = classifyEnvelope({
+      const c = classifyOne({
         provider,
         status: rows[0]!.http_status ?? 400,
         body: { error: { code, message: text } },
@@ -88,7 +89,7 @@ describe('seed 003: new-api gateway table', () => {
     // Without a code of its own, the relay's error type is the code (CATEGORIES: code rule); the status row
     // still decides the category.
     const code = id === '-' ? 'new_api_error' : id;
-    const c = classifyEnvelope({
+    const c = classifyOne({
       provider: 'new-api',
       status,
       body: { error: { message, type: 'new_api_error', code: id === '-' ? '' : id } },
@@ -99,7 +100,7 @@ describe('seed 003: new-api gateway table', () => {
   });
 
   it('detects new-api from the body when the provider is not given', () => {
-    const c = classifyEnvelope({
+    const c = classifyOne({
       status: 403,
       body: {
         error: {
@@ -118,7 +119,7 @@ describe('seed 004: generic HTTP statuses', () => {
   it.each(SEED_HTTP_GENERIC)('%i without a body', (status, category, retryable) => {
     expect(lookupCode(GENERIC, String(status))).toBeDefined();
     for (const provider of [undefined, 'openai', 'deepseek']) {
-      const c = classifyEnvelope({ status, provider });
+      const c = classifyOne({ status, provider });
       expect(c.category).toBe(category);
       expect(c.retryable).toBe(retryable);
       expect(c.code).toBe(String(status));
@@ -127,7 +128,7 @@ describe('seed 004: generic HTTP statuses', () => {
   });
 
   it('refines a 400 by its message: context exceeds limit', () => {
-    expect(classifyEnvelope({ status: 400, body: 'context length exceeded: 131072 tokens' }).category).toBe(
+    expect(classifyOne({ status: 400, body: 'context length exceeded: 131072 tokens' }).category).toBe(
       'context_length',
     );
   });
@@ -170,7 +171,7 @@ describe('taxonomy rows', () => {
     for (const template of [e.template_en, e.template_zh]) {
       if (!template?.includes('${')) continue;
       const { text, vars } = fillTemplate(template);
-      const c = classifyEnvelope({ provider, status: e.http_status ?? 400, body: { error: { code, message: text } } });
+      const c = classifyOne({ provider, status: e.http_status ?? 400, body: { error: { code, message: text } } });
       expect(c.code).toBe(code);
       for (const [name, value] of Object.entries(vars)) expect(c.vars[name], `${template} ${name}`).toBe(value);
     }

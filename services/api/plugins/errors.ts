@@ -4,7 +4,7 @@
 import { ClickHouseError } from '@clickhouse/client';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { TimeInputError } from '../../core/timeparse.js';
+import { TimeInputError } from '../../query/timeparse.js';
 import { InputError } from '../dimensions.js';
 import { methodGuard, notFoundOr405, routeTable } from '../guards.js';
 

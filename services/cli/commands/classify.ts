@@ -2,7 +2,7 @@
 // Streams with backpressure (async iteration pulls input; writes wait for 'drain'); never stops early.
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { analyzeValue, parseLine, toClassification } from '../../core/index.js';
+import { type CallRecord, type Classification, classifyBatch } from '../../core/index.js';
 import { defineCommand, UsageError } from '../command.js';
 import { looksLikeMultiLineJson, ndjsonHint } from '../usage.js';
 
@@ -61,9 +61,9 @@ export const command = defineCommand({
       const lines = new LineSplitter(maxBytes);
       const classifyAll = (batch: Line[]) => {
         // One clock reading per chunk: the fallback time of lines without ts.
-        const now = Date.now();
-        for (const line of batch) {
-          const text = classifyLine(line, maxBytes, now);
+        const texts = classifyChunk(batch, maxBytes, Date.now());
+        batch.forEach((line, i) => {
+          const text = texts[i]!;
           if (text.invalid) {
             invalid++;
             if (!hinted && line !== OVERSIZE && looksLikeMultiLineJson(headOf(line))) {
@@ -72,7 +72,7 @@ export const command = defineCommand({
             }
           }
           out.append(text.json);
-        }
+        });
       };
       try {
         for await (const chunk of input as AsyncIterable<Buffer | string>) {
@@ -100,27 +100,43 @@ export const command = defineCommand({
 /** Marker for a line longer than the limit (its bytes were not kept). */
 const OVERSIZE = Symbol('oversize');
 
-function classifyLine(line: Line, maxBytes: number, now: number): { json: string; invalid: boolean } {
-  const parsed =
-    line === OVERSIZE ? { ok: false as const, reason: `line exceeds ${maxBytes} bytes` } : parseLine(line, maxBytes);
-  const a = parsed.ok ? analyzeValue(parsed.value, { fallbackTs: now, maxBytes }) : parsed;
-  if (!a.ok) {
-    return {
+/** The output line of each input line, in order: one classifyBatch call for the chunk. */
+function classifyChunk(lines: Line[], maxBytes: number, now: number): { json: string; invalid: boolean }[] {
+  const inputs = lines.flatMap((value) => (value === OVERSIZE ? [] : [{ value, fallbackTs: now }]));
+  const { rows, rejected, details } = classifyBatch(inputs, { maxBytes, details: true });
+  let row = 0;
+  let rej = 0;
+  let input = 0;
+  return lines.map((line) => {
+    if (line === OVERSIZE) return invalidLine(`line exceeds ${maxBytes} bytes`);
+    const r = rejected[rej];
+    if (r !== undefined && r.index === input++) {
+      rej++;
+      return invalidLine(r.reason);
+    }
+    const c = details![row]!;
+    return validLine(rows[row++]!, c);
+  });
+}
+
+function invalidLine(reason: string): { json: string; invalid: boolean } {
+  return {
+    invalid: true,
+    json: JSON.stringify({
+      category: 'unknown',
       invalid: true,
-      json: JSON.stringify({
-        category: 'unknown',
-        invalid: true,
-        error: a.reason,
-        code: null,
-        http_status: null,
-        provider: null,
-        retryable: false,
-        reset_at: null,
-        known: false,
-      }),
-    };
-  }
-  const c = toClassification(a.verdict, a.notes);
+      error: reason,
+      code: null,
+      http_status: null,
+      provider: null,
+      retryable: false,
+      reset_at: null,
+      known: false,
+    }),
+  };
+}
+
+function validLine(record: CallRecord, c: Classification): { json: string; invalid: boolean } {
   return {
     invalid: false,
     json: JSON.stringify({
@@ -133,8 +149,8 @@ function classifyLine(line: Line, maxBytes: number, now: number): { json: string
       known: c.known,
       message: c.message,
       request_id: c.request_id,
-      key_fp: a.record.key_fp || null,
-      model: a.record.model || null,
+      key_fp: record.key_fp || null,
+      model: record.model || null,
       vars: c.vars,
       ...(c.notes ? { notes: c.notes } : {}),
     }),

@@ -1,11 +1,12 @@
-// `errorscope demo`: realistic traffic (services/core/demo-traffic.ts) into Kafka, the HTTP ingest
+// `errorscope demo`: realistic traffic (services/traffic) into Kafka, the HTTP ingest
 // endpoint, or straight into the store (`--backfill 7d`) so dashboards have history at once.
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { generateTraffic, planTraffic, type TrafficOptions, type TrafficPlan } from '../../core/demo-traffic.js';
-import { type Envelope, processValue } from '../../core/index.js';
-import { parseDuration } from '../../core/timeparse.js';
-import type { CallInserter, StoredCall } from '../../store/calls.js';
+import { classifyBatch, type Envelope } from '../../core/index.js';
+import { parseDuration } from '../../query/timeparse.js';
+import type { CallInserter } from '../../store/calls.js';
+import { nonKafkaTransport } from '../../store/transport.js';
+import { generateTraffic, planTraffic, type TrafficOptions, type TrafficPlan } from '../../traffic/index.js';
 import { openSink, openStore, stopSignal } from '../boot.js';
 import { defineCommand, UsageError } from '../command.js';
 import { type ShipSink, SinkUnreachable } from '../ship-sinks.js';
@@ -39,10 +40,16 @@ Prints one JSON line at the end: calls sent, and what was planted (surge keys as
 the surge start, reset times) so you know what the API should show.
 `;
 
+/** What became of a delivered batch: calls stored or accepted, and the envelopes refused, with why. */
+export interface Delivery {
+  accepted: number;
+  rejected: { index: number; reason: string }[];
+}
+
 export interface DemoTarget {
   readonly describe: string;
   /** Delivers a batch; resolves once it is stored or acknowledged. */
-  deliver(batch: Envelope[]): Promise<number>;
+  deliver(batch: Envelope[]): Promise<Delivery>;
   close(): Promise<void>;
 }
 
@@ -51,13 +58,13 @@ export function storeTarget(calls: CallInserter, now: () => number = Date.now): 
   return {
     describe: 'store',
     async deliver(batch) {
-      const rows: StoredCall[] = [];
-      for (const envelope of batch) {
-        const r = processValue(envelope, { fallbackTs: now() });
-        if (r.ok) rows.push({ ...r.record, src: 'backfill', kafka_topic: '', kafka_partition: -1, kafka_offset: -1 });
-      }
+      const fallbackTs = now();
+      const transport = nonKafkaTransport('backfill');
+      const { rows, rejected } = classifyBatch(
+        batch.map((envelope) => ({ value: JSON.stringify(envelope), fallbackTs, transport })),
+      );
       await calls.insertCalls(rows);
-      return rows.length;
+      return { accepted: rows.length, rejected };
     },
     async close() {},
   };
@@ -81,7 +88,7 @@ export function sinkTarget(sink: ShipSink): DemoTarget {
       });
       const idem = createHash('sha256').update(`demo|${run}|${seq++}`).digest('hex').slice(0, 32);
       const r = await sink.send(messages, idem);
-      return r.accepted;
+      return { accepted: r.accepted, rejected: r.rejected };
     },
     async close() {
       if (connected) await sink.close();
@@ -101,6 +108,10 @@ export interface DemoRun {
 
 export interface DemoResult {
   calls: number;
+  /** Generated calls the target refused (never expected: a refusal is a generator or classifier bug). */
+  rejected: number;
+  /** The first refusal's reason, when there was one. */
+  firstRejection?: string;
   plan: TrafficPlan;
 }
 
@@ -112,6 +123,14 @@ export async function runDemo(run: DemoRun, target: DemoTarget): Promise<DemoRes
   const batchSize = run.batchSize ?? (run.live ? 500 : 20_000);
   let batch: Envelope[] = [];
   let calls = 0;
+  let rejected = 0;
+  let firstRejection: string | undefined;
+  const deliver = async (envelopes: Envelope[]) => {
+    const d = await target.deliver(envelopes);
+    calls += d.accepted;
+    rejected += d.rejected.length;
+    firstRejection ??= d.rejected[0]?.reason;
+  };
   let batchSecond = 0;
   for (const envelope of generateTraffic(run.traffic, plan)) {
     if (run.signal?.aborted) break;
@@ -120,7 +139,7 @@ export async function runDemo(run: DemoRun, target: DemoTarget): Promise<DemoRes
       const second = Math.floor(ts / 1000);
       // Deliver each second's calls once that second has come.
       if (second !== batchSecond && batch.length > 0) {
-        calls += await target.deliver(batch);
+        await deliver(batch);
         batch = [];
       }
       batchSecond = second;
@@ -129,12 +148,12 @@ export async function runDemo(run: DemoRun, target: DemoTarget): Promise<DemoRes
     }
     batch.push(envelope);
     if (batch.length >= batchSize) {
-      calls += await target.deliver(batch);
+      await deliver(batch);
       batch = [];
     }
   }
-  if (batch.length > 0 && !run.signal?.aborted) calls += await target.deliver(batch);
-  return { calls, plan };
+  if (batch.length > 0 && !run.signal?.aborted) await deliver(batch);
+  return { calls, rejected, ...(firstRejection === undefined ? {} : { firstRejection }), plan };
 }
 
 function parseDemoArgs(args: string[]) {
@@ -231,11 +250,18 @@ export const command = defineCommand({
     const stop = stopSignal();
     stop.received.then(() => abort.abort());
     try {
-      const { calls, plan } = await runDemo({ traffic, live: !opts.backfillMs, signal: abort.signal }, target);
+      const { calls, rejected, firstRejection, plan } = await runDemo(
+        { traffic, live: !opts.backfillMs, signal: abort.signal },
+        target,
+      );
+      if (firstRejection !== undefined) {
+        io.stderr.write(`errorscope demo: ${rejected} generated calls were refused, the first: ${firstRejection}\n`);
+      }
       const { fingerprintKey } = await import('../../core/index.js');
       io.stdout.write(
         `${JSON.stringify({
           calls,
+          rejected,
           destination: target.describe,
           from: new Date(traffic.startMs).toISOString(),
           to: new Date(traffic.endMs).toISOString(),

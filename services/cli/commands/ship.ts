@@ -6,13 +6,12 @@ import { createReadStream, existsSync } from 'node:fs';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fromEnvelope, GATEWAY_MAPPERS, type GatewayMapper } from '../../core/gateway-logs.js';
-import { fingerprintKey } from '../../core/index.js';
-import { DEFAULT_MAX_BYTES, parseLine, processLine, processValue } from '../../core/process.js';
+import { classifyBatch, DEFAULT_MAX_BYTES, fingerprintKey, parseLine } from '../../core/index.js';
 import { addBeyondRetention, type BeyondRetention, emptyBeyondRetention } from '../../core/retention.js';
 import type { Envelope } from '../../core/types.js';
 import { openSink } from '../boot.js';
 import { defineCommand, UsageError } from '../command.js';
+import { fromEnvelope, GATEWAY_MAPPERS, type GatewayMapper } from '../gateway-logs.js';
 import { Progress, type ProgressState } from '../progress.js';
 import { SinkUnreachable } from '../ship-sinks.js';
 import { looksLikeMultiLineJson, ndjsonHint } from '../usage.js';
@@ -112,16 +111,16 @@ export function prepareLine(
   if (!parsed.ok) return parsed;
   if (mapper === fromEnvelope) {
     // Lines that already are envelopes: refused with the receiving end's own words.
-    const direct = processValue(parsed.value, { fallbackTs: Date.now(), maxBytes });
-    if (!direct.ok) return direct;
+    const direct = classifyBatch([{ value: text, fallbackTs: Date.now() }], { maxBytes }).rejected[0];
+    if (direct) return { ok: false, reason: direct.reason };
   }
   const mapped = mapper(parsed.value);
   if (!mapped.ok) return mapped;
   const out = shippable(mapped.envelope);
   // The checks the receiving end applies (HTTP ingest and the Kafka worker run the same function), so
   // --to kafka and --to http refuse the same lines for the same reasons, before anything is sent.
-  const checked = processLine(out.text, { fallbackTs: Date.now(), maxBytes });
-  if (!checked.ok) return checked;
+  const checked = classifyBatch([{ value: out.text, fallbackTs: Date.now() }], { maxBytes }).rejected[0];
+  if (checked) return { ok: false, reason: checked.reason };
   return { ok: true, ...out };
 }
 

@@ -190,7 +190,8 @@ async function runStartDemo(
         },
         target,
       );
-      log.info({ calls: back.calls }, 'demo: history ready');
+      log.info({ calls: back.calls, rejected: back.rejected }, 'demo: history ready');
+      if (back.firstRejection) log.warn({ first: back.firstRejection }, 'demo: generated calls were refused');
     }
     // The live run keeps the same keys surging and walled from its first second, so the API shows them
     // at once (and after a restart, which skips the backfill).
@@ -204,7 +205,7 @@ async function runStartDemo(
       surgeStartMs: start,
       wallStartMs: start,
     };
-    const { planTraffic } = await import('../../core/demo-traffic.js');
+    const { planTraffic } = await import('../../traffic/index.js');
     const plan = planTraffic(live);
     log.info(
       { surgeKeys: plan.surgeKeys.map(fingerprintKey), surgeStart: new Date(plan.surgeStartMs).toISOString() },

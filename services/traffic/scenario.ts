@@ -2,8 +2,21 @@
 // the real body shapes): several providers, models, keys and tenants, a daily rhythm, rate-limit
 // bursts, overload episodes, quota walls with reset times, and a 1310 surge on a few keys.
 // Pure: a seeded generator of envelopes in time order; the caller decides where they go.
+
+import type { Envelope } from '../core/types.js';
 import { mulberry32 as prng } from './prng.js';
-import type { Envelope } from './types.js';
+import {
+  anthropicOverloaded,
+  arrears,
+  concurrencyLimit,
+  ENDPOINTS,
+  formatCst,
+  geminiExhausted,
+  openaiRpmLimit,
+  usageLimit,
+  weeklyLimit,
+  zhipuInternalError,
+} from './shapes.js';
 
 export interface TrafficOptions {
   startMs: number;
@@ -58,28 +71,18 @@ interface Route {
 }
 
 const ROUTES: Route[] = [
-  { provider: 'zhipu', url: 'https://open.bigmodel.cn/api/paas/v4/chat/completions', model: 'glm-4.6', weight: 30 },
-  { provider: 'zhipu', url: 'https://open.bigmodel.cn/api/paas/v4/chat/completions', model: 'glm-4.5-air', weight: 10 },
-  { provider: 'zai', url: 'https://api.z.ai/api/anthropic/v1/messages', model: 'glm-4.6', weight: 20 },
-  { provider: 'openai', url: 'https://api.openai.com/v1/chat/completions', model: 'gpt-4o-mini', weight: 15 },
-  { provider: 'anthropic', url: 'https://api.anthropic.com/v1/messages', model: 'claude-sonnet-4-5', weight: 10 },
-  {
-    provider: 'gemini',
-    url: 'https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash',
-    model: 'gemini-2.5-flash',
-    weight: 8,
-  },
-  { provider: 'new-api', url: 'https://gateway.example.internal/v1/chat/completions', model: 'glm-4.6', weight: 7 },
+  { provider: 'zhipu', url: ENDPOINTS.zhipu, model: 'glm-4.6', weight: 30 },
+  { provider: 'zhipu', url: ENDPOINTS.zhipu, model: 'glm-4.5-air', weight: 10 },
+  { provider: 'zai', url: ENDPOINTS.zai, model: 'glm-4.6', weight: 20 },
+  { provider: 'openai', url: ENDPOINTS.openai, model: 'gpt-4o-mini', weight: 15 },
+  { provider: 'anthropic', url: ENDPOINTS.anthropic, model: 'claude-sonnet-4-5', weight: 10 },
+  { provider: 'gemini', url: ENDPOINTS.gemini, model: 'gemini-2.5-flash', weight: 8 },
+  { provider: 'new-api', url: ENDPOINTS.newApi, model: 'glm-4.6', weight: 7 },
 ];
 const TOTAL_WEIGHT = ROUTES.reduce((s, r) => s + r.weight, 0);
 const TENANTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-
-/** Zhipu/Z.AI write reset times in China Standard Time without a zone. */
-export function formatCst(ms: number): string {
-  return new Date(ms + 8 * HOUR).toISOString().slice(0, 19).replace('T', ' ');
-}
 
 /** Calls follow office hours in UTC+8 with a night floor of 25% of the peak. */
 export function dailyFactor(ms: number): number {
@@ -230,9 +233,13 @@ export function* generateTraffic(opts: TrafficOptions, plan: TrafficPlan = planT
   }
 }
 
+/** A provider's answer with the call's latency, in the envelope's field order. */
+function timed(shape: Pick<Envelope, 'status' | 'body'>, latencyMs: number): Partial<Envelope> {
+  return { status: shape.status, latency_ms: latencyMs, body: shape.body };
+}
+
 function retryWasteError(plan: TrafficPlan): Partial<Envelope> {
-  const message = `Usage limit reached for 5 hour. Your limit will reset at ${formatCst(plan.retryWaste.resetMs)}`;
-  return { status: 429, latency_ms: 45, body: { error: { code: '1308', message } } };
+  return timed(usageLimit(plan.retryWaste.resetMs), 45);
 }
 
 function outcome(
@@ -247,28 +254,14 @@ function outcome(
   const latency = Math.round(300 + rand() * 2500);
   // A key past its weekly/monthly limit fails every call until the reset.
   if (surge.has(key) && ts >= plan.surgeStartMs) {
-    const message = `[1310][Weekly/Monthly Limit Exhausted. Your limit will reset at ${formatCst(plan.surgeResetMs)}][${requestId}]`;
-    return {
-      status: 429,
-      latency_ms: 40,
-      body: { type: 'error', error: { type: 'rate_limit_error', code: '1310', message } },
-    };
+    return timed(weeklyLimit(plan.surgeResetMs, requestId), 40);
   }
   if (key === plan.wallKey && ts >= plan.wallStartMs) {
-    const reset = formatCst(plan.wallResetMs);
-    const message =
-      rand() < 0.5
-        ? `Usage limit reached for 5 hour. Your limit will reset at ${reset}`
-        : `已达到 5 小时的使用上限。您的限额将在 ${reset} 重置。`;
-    return { status: 429, latency_ms: 35, body: { error: { code: '1308', message } } };
+    return timed(usageLimit(plan.wallResetMs, rand() >= 0.5), 35);
   }
   if (key === plan.retryWaste.key && ts >= plan.retryWaste.startMs) return retryWasteError(plan);
   if (key === plan.arrearsKey && ts >= plan.wallStartMs + 20 * MINUTE) {
-    return {
-      status: 429,
-      latency_ms: 30,
-      body: { error: { code: '1113', message: '余额不足或无可用资源包,请充值。' } },
-    };
+    return timed(arrears(), 30);
   }
   const overload = plan.overloadEpisodes.find((e) => within(ts, e));
   if (overload && (route.provider === 'zai' || route.provider === 'zhipu') && rand() < 0.6) {
@@ -293,23 +286,7 @@ function outcome(
   }
   const burst = plan.rateLimitBursts.find((b) => within(ts, b));
   if (burst && burst.key === key && rand() < 0.7) {
-    return route.provider === 'openai'
-      ? {
-          status: 429,
-          latency_ms: 20,
-          body: `Error code: 429 - {'error': {'message': 'Rate limit reached for ${route.model} on requests per min (RPM): Limit 500, Used 500, Requested 1.', 'type': 'requests', 'param': None, 'code': 'rate_limit_exceeded'}}`,
-        }
-      : {
-          status: 429,
-          latency_ms: 20,
-          body: {
-            error: {
-              code: '1302',
-              message:
-                'High concurrency usage of this API, please reduce concurrency or contact customer service to increase limits',
-            },
-          },
-        };
+    return timed(route.provider === 'openai' ? openaiRpmLimit(route.model) : concurrencyLimit(), 20);
   }
   const r = rand();
   if (r < 0.93) {
@@ -364,11 +341,7 @@ function backgroundError(
           };
     case 'anthropic':
       return r < 0.6
-        ? {
-            status: 529,
-            latency_ms: latency,
-            body: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
-          }
+        ? timed(anthropicOverloaded(), latency)
         : {
             status: 400,
             latency_ms: latency,
@@ -378,17 +351,7 @@ function backgroundError(
             },
           };
     case 'gemini':
-      return {
-        status: 429,
-        latency_ms: latency,
-        body: {
-          error: {
-            code: 429,
-            message: 'Resource has been exhausted (e.g. check quota).',
-            status: 'RESOURCE_EXHAUSTED',
-          },
-        },
-      };
+      return timed(geminiExhausted(), latency);
     case 'new-api':
       return r < 0.5
         ? {
@@ -446,6 +409,6 @@ function backgroundError(
             },
           },
         };
-      return { status: 500, latency_ms: latency, body: { error: { code: '500', message: 'Internal Error' } } };
+      return timed(zhipuInternalError(), latency);
   }
 }

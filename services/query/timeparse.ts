@@ -1,7 +1,7 @@
 // Pure parsing of the query API's time inputs: absolute/relative instants, durations and steps,
 // and the choice of rollup resolution for a range. No I/O; `now` is always passed in.
 
-import { RETENTION_DAYS } from './retention.js';
+import { RETENTION_DAYS } from '../core/retention.js';
 
 /** A problem with a time input, phrased so the caller can fix the request. */
 export class TimeInputError extends Error {

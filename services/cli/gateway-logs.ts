@@ -1,7 +1,7 @@
 // Mappers from a gateway's own log records to the errorscope envelope. Pure: `ship --from <name>`
 // applies them line by line, and the Vector / OpenTelemetry Collector recipes in docs/shipping.md
 // perform the same mapping before the record reaches Kafka.
-import type { Envelope } from './types.js';
+import type { Envelope } from '../core/types.js';
 
 type MapResult = { ok: true; envelope: Envelope } | { ok: false; reason: string };
 export type GatewayMapper = (record: unknown) => MapResult;
