@@ -2,7 +2,7 @@
 // with its reason. The Kafka worker and the HTTP ingest endpoint both go through it; only where the
 // rejected lines end up differs (dead-letter topic, or the reasons in the HTTP answer).
 import { processLine } from '../core/index.js';
-import type { CallInserter, StoredCall, Transport } from '../store/calls.js';
+import { type CallInserter, type StoredCall, storedCall, type Transport } from '../store/calls.js';
 
 export interface IngestInput {
   /** Raw bytes or text of one JSON object; null for a Kafka tombstone. */
@@ -39,7 +39,7 @@ export function classifyInputs(inputs: readonly IngestInput[], opts: IngestOptio
       continue;
     }
     const res = processLine(input.value, { fallbackTs: input.fallbackTs, maxBytes: opts.maxBytes });
-    if (res.ok) rows.push({ ...res.record, ...input.transport });
+    if (res.ok) rows.push(storedCall(res.record, input.transport));
     else rejected.push({ index, reason: res.reason });
   }
   return { rows, rejected };

@@ -19,6 +19,41 @@ export interface Transport {
 
 export type StoredCall = CallRecord & Transport;
 
+/**
+ * A classified call with where it came from, built as one object literal: `{ ...record, ...transport }`
+ * made V8 add the transport's fields one by one to a 21-field clone, which left every row a slow
+ * dictionary-mode object (measured: ~17 us per call to build, and every later read of the row slow).
+ */
+export function storedCall(r: CallRecord, t: Transport): StoredCall {
+  return {
+    ts: r.ts,
+    provider: r.provider,
+    model: r.model,
+    key_fp: r.key_fp,
+    tenant: r.tenant,
+    endpoint: r.endpoint,
+    http_status: r.http_status,
+    category: r.category,
+    code: r.code,
+    known: r.known,
+    retryable: r.retryable,
+    reset_at: r.reset_at,
+    message: r.message,
+    request_id: r.request_id,
+    stream: r.stream,
+    finish_reason: r.finish_reason,
+    latency_ms: r.latency_ms,
+    prompt_tokens: r.prompt_tokens,
+    completion_tokens: r.completion_tokens,
+    total_tokens: r.total_tokens,
+    body: r.body,
+    src: t.src,
+    kafka_topic: t.kafka_topic,
+    kafka_partition: t.kafka_partition,
+    kafka_offset: t.kafka_offset,
+  };
+}
+
 /** Narrow write interface the ingestion paths depend on (tests can count calls through it). */
 export interface CallInserter {
   /**
