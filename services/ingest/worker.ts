@@ -258,6 +258,8 @@ export class IngestWorker {
           maxBytes: this.opts.maxMessageBytes,
           map: this.opts.otlp,
         });
+        const stored = rows.length;
+        const beyond = metrics && stored > 0 ? countBeyondRetention(rows, Date.now(), this.opts.rawTtlDays) : null;
         await this.deps.inserter.insertCalls(rows, seg.token);
         if (rejected.length > 0) {
           const letters: DeadLetter[] = rejected.map((r) => {
@@ -280,11 +282,10 @@ export class IngestWorker {
         this.progressAt = Date.now();
         this.lastFailure = null;
         metrics?.consumed.inc({ topic }, slice.length);
-        metrics?.inserted.inc({ topic }, rows.length);
+        metrics?.inserted.inc({ topic }, stored);
         if (rejected.length > 0) metrics?.deadLettered.inc({ topic }, rejected.length);
         if (seg.recorded) metrics?.replayedSegments.inc({ topic });
-        if (metrics && rows.length > 0) {
-          const beyond = countBeyondRetention(rows, Date.now(), this.opts.rawTtlDays);
+        if (metrics && beyond) {
           for (const [table, n] of Object.entries(beyond)) if (n > 0) metrics.beyondRetention.inc({ topic, table }, n);
         }
         // kafkajs heartbeats only when asked (rate-limited to heartbeatInterval): a long batch must
