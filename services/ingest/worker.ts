@@ -49,8 +49,8 @@ export interface WorkerOptions {
   maxBytes?: number;
   /**
    * INGEST_CONCURRENCY: partition batches processed at once (kafkajs partitionsConsumedConcurrently),
-   * so batches are classified in JavaScript while others are inserted by ClickHouse's own threads.
-   * 4 (vs 2) also keeps the engine busy across the end of one fetch and the next.
+   * so batches are classified in JavaScript while others are inserted by ClickHouse's own threads
+   * (default 1: see the measurements in config.ts).
    */
   concurrency?: number;
   /** What a message holds (`--format`): an envelope (default) or an OTLP export request. */
@@ -175,7 +175,7 @@ export class IngestWorker {
     await this.consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
-      partitionsConsumedConcurrently: this.opts.concurrency ?? 4,
+      partitionsConsumedConcurrently: this.opts.concurrency ?? 1,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.started = true;
