@@ -48,8 +48,8 @@ export interface WorkerOptions {
   maxBytes?: number;
   /**
    * INGEST_CONCURRENCY: partition batches processed at once (kafkajs partitionsConsumedConcurrently),
-   * so batches are classified in JavaScript while others are inserted by ClickHouse's own threads.
-   * 4 (vs 2) also keeps the engine busy across the end of one fetch and the next.
+   * so batches are classified in JavaScript while others are inserted by ClickHouse's own threads
+   * (default 1: see the measurements in config.ts).
    */
   concurrency?: number;
   /** What a message holds (`--format`): an envelope (default) or an OTLP export request. */
@@ -174,7 +174,7 @@ export class IngestWorker {
     await this.consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
-      partitionsConsumedConcurrently: this.opts.concurrency ?? 4,
+      partitionsConsumedConcurrently: this.opts.concurrency ?? 1,
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.started = true;
@@ -257,6 +257,8 @@ export class IngestWorker {
           maxBytes: this.opts.maxMessageBytes,
           map: this.opts.otlp,
         });
+        const stored = rows.length;
+        const beyond = metrics && stored > 0 ? countBeyondRetention(rows, Date.now(), this.opts.rawTtlDays) : null;
         await this.deps.inserter.insertCalls(rows, seg.token);
         if (rejected.length > 0) {
           const letters: DeadLetterMessage[] = rejected.map((r) => {
@@ -279,11 +281,10 @@ export class IngestWorker {
         this.progressAt = Date.now();
         this.lastFailure = null;
         metrics?.consumed.inc({ topic }, slice.length);
-        metrics?.inserted.inc({ topic }, rows.length);
+        metrics?.inserted.inc({ topic }, stored);
         if (rejected.length > 0) metrics?.deadLettered.inc({ topic }, rejected.length);
         if (seg.recorded) metrics?.replayedSegments.inc({ topic });
-        if (metrics && rows.length > 0) {
-          const beyond = countBeyondRetention(rows, Date.now(), this.opts.rawTtlDays);
+        if (metrics && beyond) {
           for (const [table, n] of Object.entries(beyond)) if (n > 0) metrics.beyondRetention.inc({ topic, table }, n);
         }
         // kafkajs heartbeats only when asked (rate-limited to heartbeatInterval): a long batch must

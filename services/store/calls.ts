@@ -29,7 +29,7 @@ export interface CallInserter {
 }
 
 /** Every column of calls_in_v1, in the order the compact rows are written. */
-const CALL_COLUMNS = [
+export const CALL_COLUMNS = [
   'ts',
   'provider',
   'model',
@@ -253,10 +253,13 @@ export function clickhouseInserter(client: ClickHouseClient, database: string): 
   return {
     async insertCalls(rows, token) {
       if (rows.length === 0) return;
+      // Both bodies before the first await: the block's rows are garbage while ClickHouse inserts
+      // (they are the bulk of a batch's memory, and surviving an insert promotes them to the old space).
       const errors = compactErrors(rows);
-      if (errors) await send('errors_v2', ERROR_COLUMNS, errors, rows.length, token && `${token}/errors`);
       const rollup = rollupRows(rows);
-      await send('calls_1m_v2', ROLLUP_COLUMNS, compactRollup(rollup), rollup.length, token && `${token}/1m`);
+      const m1 = compactRollup(rollup);
+      if (errors) await send('errors_v2', ERROR_COLUMNS, errors, rows.length, token && `${token}/errors`);
+      await send('calls_1m_v2', ROLLUP_COLUMNS, m1, rollup.length, token && `${token}/1m`);
     },
   };
 }

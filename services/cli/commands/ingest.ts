@@ -44,7 +44,7 @@ options:
 Environment: KAFKA_*, INGEST_MAX_MESSAGE_BYTES (default 1 MiB), INGEST_SEGMENT_MAX (rows per insert,
 default 20000), INGEST_FETCH_MAX_BYTES_PER_PARTITION (default 4 MiB: one partition batch, one insert),
 INGEST_FETCH_MAX_BYTES (default 32 MiB per fetch), INGEST_CONCURRENCY (partition batches
-in flight, default 4), KAFKA_SESSION_TIMEOUT_MS (default 30000: how soon a crashed worker's
+in flight, default 1), KAFKA_SESSION_TIMEOUT_MS (default 30000: how soon a crashed worker's
 partitions move to the others), CLICKHOUSE_URL or CHDB_PATH (embedded engine, default ./data; one process per
 directory), CLICKHOUSE_DATABASE, METRICS_PORT, LOG_LEVEL.
 
