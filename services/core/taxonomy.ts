@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${var}` are the providers' message template placeholders, not JS templates.
 // The error taxonomy as data: one block of rows per provider. Adding a code is adding a row.
-// Sources: the seed documents in /work/shared/seeds (000-004) and the public OpenAI, Anthropic and Gemini
+// Sources: the provider documents the project was created from (Zhipu/Z.AI error codes, rate limits, usage limits; seeds 000-004) and the public OpenAI, Anthropic and Gemini
 // error references. Rows that share (provider, code) are variants told apart by `match` (a case-insensitive
 // regex over the message); the variant without `match` is the default.
 import type { Category } from './types.js';
