@@ -18,7 +18,7 @@ import { mulberry32 as prng } from '../services/core/prng.js';
 import { clickhouseInserter, type StoredCall } from '../services/store/calls.js';
 import { createStoreClient } from '../services/store/clickhouse.js';
 import { migrate } from '../services/store/migrate.js';
-import { TABLES } from '../services/store/tables.js';
+import { tableRowCounts } from '../services/store/stats.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -299,11 +299,7 @@ export async function runApiBench(opts: ApiBenchOptions, log: (s: string) => voi
       calls += block.length;
     }
     const seedSeconds = (performance.now() - t0) / 1000;
-    const tables: Record<string, number> = {};
-    for (const t of Object.values(TABLES)) {
-      const rs = await client.query({ query: `SELECT count() AS n FROM ${DATABASE}.${t}`, format: 'JSONEachRow' });
-      tables[t] = Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
-    }
+    const tables = await tableRowCounts(client, DATABASE);
     await client.close();
     log(
       `dataset: ${opts.days} days, ${opts.keys} keys, ${calls} calls seeded in ${seedSeconds.toFixed(1)} s; rows: ${JSON.stringify(tables)}`,

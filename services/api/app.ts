@@ -16,13 +16,13 @@ import type { Config } from '../config.js';
 import type { OtlpMapOptions } from '../core/otlp.js';
 import { TimeInputError } from '../core/timeparse.js';
 import { clickhouseIngestRequests, type IngestRequestStore } from '../store/ingest-requests.js';
+import { clickhouseQuerier, ping } from '../store/querier.js';
 import { InputError } from './dimensions.js';
 import { guardFiniteNumbers, methodGuard, notFoundOr405, routeTable } from './guards.js';
 import { type IngestDeps, ingestRoute } from './ingest-route.js';
 import { insightRoutes } from './insights-routes.js';
 import { type KnowledgeOptions, registerKnowledgeMetrics } from './knowledge-metrics.js';
 import { otlpRoutes } from './otlp-route.js';
-import { clickhouseQuerier, ping } from './queries.js';
 import { type KafkaReadiness, ReadyResponse } from './readiness.js';
 import { type CatalogEntry, dataRoutes } from './routes.js';
 import { StatusResponse } from './schemas.js';
@@ -31,7 +31,8 @@ import { UI_PATHS, uiRoute } from './ui-route.js';
 export type ApiConfig = Pick<
   Config,
   'HOST' | 'API_TOKENS' | 'ALLOW_NO_AUTH' | 'RATE_LIMIT_PER_MINUTE' | 'CLICKHOUSE_DATABASE'
->;
+> &
+  Partial<Pick<Config, 'CLICKHOUSE_CLUSTER'>>;
 
 export interface AppDeps {
   config: ApiConfig;
@@ -189,8 +190,9 @@ export async function buildApp(deps: AppDeps) {
   const { config, client, logger } = deps;
   checkAuthPolicy(config);
   const now = deps.now ?? Date.now;
-  const db = clickhouseQuerier(client);
   const database = config.CLICKHOUSE_DATABASE;
+  // On a cluster the queries read the Distributed tables (services/store/tables.ts).
+  const db = clickhouseQuerier(client, { database, cluster: config.CLICKHOUSE_CLUSTER });
 
   const app = Fastify({
     loggerInstance: logger,
@@ -280,7 +282,7 @@ export async function buildApp(deps: AppDeps) {
     registers: [registry],
   });
   if (deps.knowledgeMetrics !== false) {
-    registerKnowledgeMetrics(registry, { db, database, now, logger, options: deps.knowledgeMetrics });
+    registerKnowledgeMetrics(registry, { db, now, logger, options: deps.knowledgeMetrics });
   }
   app.addHook('onResponse', async (req, reply) => {
     duration.observe(
@@ -311,7 +313,7 @@ export async function buildApp(deps: AppDeps) {
     async (req, reply) => {
       const kafka = deps.kafka ? { kafka: deps.kafka.state() } : {};
       try {
-        await ping(db, database);
+        await ping(db);
       } catch (err) {
         req.log.warn({ err }, 'readiness: ClickHouse does not answer');
         return reply.status(503).send({ status: 'unavailable', ...kafka });
@@ -326,8 +328,8 @@ export async function buildApp(deps: AppDeps) {
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(dataRoutes, { prefix: '/api/v1', db, database, now, taxonomy: deps.taxonomy ?? [] });
-  await app.register(insightRoutes, { prefix: '/api/v1', db, database, now });
+  await app.register(dataRoutes, { prefix: '/api/v1', db, now, taxonomy: deps.taxonomy ?? [] });
+  await app.register(insightRoutes, { prefix: '/api/v1', db, now });
   if (deps.ingest) {
     const requests = deps.ingest.requests ?? clickhouseIngestRequests(client, database);
     await app.register(ingestRoute, { ...deps.ingest, requests, now });

@@ -15,14 +15,14 @@ import {
   queryWordings,
   TooManyRowsError,
 } from '../store/insights.js';
+import type { Querier } from '../store/querier.js';
+import { queryQuotaWalls } from '../store/walls.js';
 import { InputError, parseFilters, parseList } from './dimensions.js';
 import * as S from './insights-schemas.js';
-import { type Querier, queryQuotaWalls } from './queries.js';
 import { ErrorResponse } from './schemas.js';
 
 export interface InsightDeps {
   db: Querier;
-  database: string;
   now: () => number;
 }
 
@@ -56,7 +56,7 @@ function categoryList(raw: string | undefined, fallback: string): string[] {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app, deps) => {
-  const { db, database, now } = deps;
+  const { db, now } = deps;
 
   app.get(
     '/retry-waste',
@@ -76,7 +76,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
       const by = q.by ?? 'key';
       let inputs: Awaited<ReturnType<typeof queryWasteInputs>>;
       try {
-        inputs = await queryWasteInputs(db, database, {
+        inputs = await queryWasteInputs(db, {
           from: range.from,
           to: range.to,
           categories: categoryList(q.categories, 'quota,auth,account,permission'),
@@ -125,7 +125,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
         minTenants: q.min_tenants ?? d.minTenants,
         to: range.to,
       };
-      const inputs = await queryIncidentInputs(db, database, {
+      const inputs = await queryIncidentInputs(db, {
         from: range.from,
         to: range.to,
         by,
@@ -172,7 +172,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
     async (req) => {
       const q = req.query;
       const range = parseRange(q, now(), 24 * HOUR, MAX_RANGE);
-      const wordings = await queryWordings(db, database, {
+      const wordings = await queryWordings(db, {
         from: range.from,
         to: range.to,
         filters: labelFilters(q),
@@ -213,7 +213,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
       if (lookback > MAX_RANGE) throw new TimeInputError(`lookback '${q.lookback}' is over the limit of 13d`);
       const codes = parseList(q.codes ?? '1113,1304,1308,1309,1310');
       if (!codes) throw new InputError('codes: give at least one code, e.g. codes=1308,1310');
-      const walls = await queryQuotaWalls(db, database, {
+      const walls = await queryQuotaWalls(db, {
         by: q.by ?? 'key',
         from: nowMs - lookback,
         now: nowMs,
@@ -273,7 +273,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
       // Whole minutes, and few enough buckets (the same bound as the series route).
       const minStep = Math.ceil((range.to - range.from) / MAX_POINTS / MINUTE) * MINUTE;
       const stepMs = Math.max(MINUTE, Math.ceil(asked / MINUTE) * MINUTE, minStep);
-      const walls = await queryQuotaWalls(db, database, {
+      const walls = await queryQuotaWalls(db, {
         by: 'key',
         from: nowMs - lookback,
         now: nowMs,

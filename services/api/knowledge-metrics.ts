@@ -8,8 +8,9 @@
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { evaluateSurge } from '../core/surge.js';
-import { queryKeyCodeCounts, queryWindowErrorKeys, queryWindowErrors, type RowReader } from '../store/knowledge.js';
-import { queryQuotaWalls } from './queries.js';
+import { queryKeyCodeCounts, queryWindowErrorKeys, queryWindowErrors } from '../store/knowledge.js';
+import type { Querier } from '../store/querier.js';
+import { queryQuotaWalls } from '../store/walls.js';
 
 /** Codes meaning "blocked by a usage limit" (the /quota-walls default). */
 export const QUOTA_WALL_CODES = ['1113', '1304', '1308', '1309', '1310'];
@@ -65,8 +66,7 @@ export function capTop<T>(items: readonly T[], n: number): { kept: T[]; omitted:
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
 export async function readKnowledge(
-  db: RowReader,
-  database: string,
+  db: Querier,
   nowMs: number,
   opts: Required<KnowledgeOptions>,
 ): Promise<KnowledgeSnapshot> {
@@ -83,7 +83,7 @@ export async function readKnowledge(
   const omitted = { errorscope_errors: 0, errorscope_error_keys: 0, errorscope_quota_wall: 0, errorscope_surge: 0 };
   for (const w of opts.windows) {
     const range = { fromMs: nowMs - w.ms, toMs: nowMs };
-    const e = await queryWindowErrors(db, database, { ...range, limit: opts.topN });
+    const e = await queryWindowErrors(db, { ...range, limit: opts.topN });
     let kept = 0;
     for (const r of e.top) {
       const { errors, ...labels } = r;
@@ -97,7 +97,7 @@ export async function readKnowledge(
       });
     }
     omitted.errorscope_errors += Math.max(0, e.groups - e.top.length);
-    const keys = await queryWindowErrorKeys(db, database, { ...range, limit: opts.topN + 1 });
+    const keys = await queryWindowErrorKeys(db, { ...range, limit: opts.topN + 1 });
     const k = capTop(keys, opts.topN);
     omitted.errorscope_error_keys += k.omitted;
     for (const r of k.kept)
@@ -107,7 +107,7 @@ export async function readKnowledge(
       });
   }
 
-  const walls = await queryQuotaWalls(db, database, {
+  const walls = await queryQuotaWalls(db, {
     by: 'key',
     from: nowMs - opts.wallLookbackMs,
     now: nowMs,
@@ -127,7 +127,7 @@ export async function readKnowledge(
     });
   }
 
-  const counts = await queryKeyCodeCounts(db, database, {
+  const counts = await queryKeyCodeCounts(db, {
     toMs: nowMs,
     windowMs: opts.surgeWindowMs,
     baselineMs: opts.surgeBaselineMs,
@@ -181,14 +181,14 @@ export function defaultKnowledgeOptions(o: KnowledgeOptions = {}): Required<Know
  */
 export function registerKnowledgeMetrics(
   registry: Registry,
-  deps: { db: RowReader; database: string; now: () => number; logger: Logger; options?: KnowledgeOptions },
+  deps: { db: Querier; now: () => number; logger: Logger; options?: KnowledgeOptions },
 ): void {
   const opts = defaultKnowledgeOptions(deps.options);
   let cached: { at: number; snap: Promise<KnowledgeSnapshot | null> } | null = null;
   const snapshot = (): Promise<KnowledgeSnapshot | null> => {
     const t = performance.now();
     if (cached && t - cached.at < opts.cacheMs) return cached.snap;
-    const snap = readKnowledge(deps.db, deps.database, deps.now(), opts).catch((err) => {
+    const snap = readKnowledge(deps.db, deps.now(), opts).catch((err) => {
       deps.logger.error({ err }, 'metrics: reading what errorscope knows from ClickHouse failed');
       cached = null;
       return null;

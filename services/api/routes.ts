@@ -12,17 +12,11 @@ import {
   RETENTION_MS,
   TimeInputError,
 } from '../core/timeparse.js';
+import { querySamples, queryUnknownCodes } from '../store/errors.js';
+import type { Querier } from '../store/querier.js';
+import { querySeries, queryTop, queryValues } from '../store/rollups.js';
+import { queryQuotaWalls, querySurgeCounts } from '../store/walls.js';
 import { type Dimension, InputError, isDimension, parseDimensions, parseFilters, parseList } from './dimensions.js';
-import {
-  type Querier,
-  queryQuotaWalls,
-  querySamples,
-  querySeries,
-  querySurgeCounts,
-  queryTop,
-  queryUnknownCodes,
-  queryValues,
-} from './queries.js';
 import * as S from './schemas.js';
 
 /** One row of the taxonomy catalog as the API shows it (services/core/taxonomy.ts has more fields). */
@@ -38,7 +32,6 @@ export interface CatalogEntry {
 
 export interface RouteDeps {
   db: Querier;
-  database: string;
   now: () => number;
   taxonomy: readonly CatalogEntry[];
 }
@@ -62,7 +55,7 @@ function windowParam(raw: string, name: string, max: number): number {
 }
 
 export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) => {
-  const { db, database, now } = deps;
+  const { db, now } = deps;
 
   app.get(
     '/series',
@@ -81,7 +74,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       const plan = planSeries(range, nowMs, stepMs);
       const groupBy = parseDimensions(q.group_by, 'group_by');
       const filters = parseFilters(q);
-      const raw = await querySeries(db, database, {
+      const raw = await querySeries(db, {
         resolution: plan.resolution,
         stepMs: plan.step_ms,
         start: plan.start,
@@ -117,7 +110,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       const plan = planSeries(range, nowMs);
       const by = parseDimensions(q.by ?? 'code', 'by');
       if (by.length === 0) throw new InputError(`by: give at least one dimension, e.g. by=code`);
-      const rows = await queryTop(db, database, {
+      const rows = await queryTop(db, {
         resolution: plan.resolution,
         start: plan.start,
         to: range.to,
@@ -157,7 +150,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
         throw new TimeInputError(`to: the recent window must lie within the last 13 days (minute rollup retention)`);
       }
       const by = (q.by ?? 'key') as Dimension;
-      const counts = await querySurgeCounts(db, database, {
+      const counts = await querySurgeCounts(db, {
         by,
         to,
         windowMs,
@@ -213,7 +206,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       const lookback = windowParam(q.lookback ?? '6h', 'lookback', MAX_WINDOW_MS);
       const codes = parseList(q.codes ?? '1113,1304,1308,1309,1310');
       if (!codes) throw new InputError('codes: give at least one code, e.g. codes=1308,1310');
-      const rows = await queryQuotaWalls(db, database, {
+      const rows = await queryQuotaWalls(db, {
         by: q.by ?? 'key',
         from: nowMs - lookback,
         now: nowMs,
@@ -237,7 +230,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
     async (req) => {
       const q = req.query;
       const range = parseRange(q, now());
-      const rows = await querySamples(db, database, {
+      const rows = await querySamples(db, {
         from: range.from,
         to: range.to,
         filters: parseFilters(q),
@@ -277,7 +270,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
     },
     async (req) => {
       const q = req.query;
-      const rows = await queryUnknownCodes(db, database, {
+      const rows = await queryUnknownCodes(db, {
         since: q.from ? parseTime(q.from, now(), 'from') : undefined,
         provider: parseList(q.provider),
         limit: q.limit ?? 1000,
@@ -306,7 +299,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       const nowMs = now();
       const range = parseRange(req.query, nowMs, 7 * DAY_MS);
       const plan = planSeries(range, nowMs);
-      const rows = await queryValues(db, database, {
+      const rows = await queryValues(db, {
         dimension,
         resolution: plan.resolution,
         from: plan.start,

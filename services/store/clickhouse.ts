@@ -35,10 +35,23 @@ export async function createStoreClient(cfg: StoreConfig): Promise<ClickHouseCli
   // chdb types its Connection against @clickhouse/client-common, the client bundles its own copy of
   // the same interface: identical shapes, two declarations.
   const connection = createChdbConnection({ path }) as unknown as ClientConnection;
-  return createClient({
+  const client = createClient({
     connection,
     clickhouse_settings: { date_time_input_format: 'best_effort' },
   });
+  embeddedClients.add(client);
+  return client;
+}
+
+const embeddedClients = new WeakSet<ClickHouseClient>();
+
+/**
+ * Whether `client` runs the embedded engine (createStoreClient made it). The engine turns every
+ * clickhouse_setting of a query into a session SET run before it (a statement of its own each), where
+ * a server takes them as URL parameters: the readers send settings accordingly (querier.ts).
+ */
+export function isEmbeddedClient(client: ClickHouseClient): boolean {
+  return embeddedClients.has(client);
 }
 
 /** Whether this client is the embedded engine (some operational answers differ, e.g. readiness text). */
