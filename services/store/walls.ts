@@ -67,19 +67,32 @@ export async function querySurgeCounts(db: Querier, q: SurgeQuery): Promise<Surg
   const col = DIMENSION_COLUMN[q.by];
   // Minute buckets wholly or partly inside [recentStart, to): start > recentStart - 1m.
   const rStart = Math.floor(recentStart / MINUTE_MS) * MINUTE_MS;
-  let bStart: number;
-  let bEnd: number;
-  let baselineSource: string;
-  if (minuteBaseline) {
-    bStart = Math.floor(baselineStart / MINUTE_MS) * MINUTE_MS;
-    bEnd = rStart;
-    baselineSource = db.tables.calls1m;
-  } else {
-    bStart = Math.floor(baselineStart / HOUR_MS) * HOUR_MS;
-    bEnd = Math.floor(rStart / HOUR_MS) * HOUR_MS;
-    baselineSource = db.tables.calls1h;
-  }
-  const sql = `
+  // The baseline: minutes just before the window (1m rollup), or whole hours before it (1h rollup).
+  const bStart = minuteBaseline
+    ? Math.floor(baselineStart / MINUTE_MS) * MINUTE_MS
+    : Math.floor(baselineStart / HOUR_MS) * HOUR_MS;
+  const bEnd = minuteBaseline ? rStart : Math.floor(rStart / HOUR_MS) * HOUR_MS;
+  // A minute baseline is the minutes just before the window, in the same table: one scan of
+  // [baseline start, to) split at the window start (about twice as fast as two scans and a UNION ALL
+  // on the embedded engine, docs/scaling.md). Aliases differ from the column names (an alias `tenant`
+  // would shadow the column inside the aggregate).
+  const sql = minuteBaseline
+    ? `
+    SELECT grp AS group, n AS count, nb AS baseline_count, k AS distinct_keys, tn AS tenant, ls AS last_seen
+    FROM (
+      SELECT toString(${col}) AS grp,
+             sumIf(errors, bucket >= {r_start:DateTime}) AS n,
+             sumIf(errors, bucket < {r_start:DateTime}) AS nb,
+             uniqExactIf(key_fp, bucket >= {r_start:DateTime}) AS k,
+             arrayStringConcat(arraySort(groupUniqArrayIf(tenant, bucket >= {r_start:DateTime})), ',') AS tn,
+             toUInt64(toUnixTimestamp(maxIf(bucket, bucket >= {r_start:DateTime}))) * 1000 AS ls
+      FROM ${db.tables.calls1m}
+      WHERE bucket >= {b_start:DateTime} AND bucket < {r_end:DateTime} AND errors > 0 ${match} ${f.sql}
+      GROUP BY grp
+      HAVING n > 0
+    )
+    ORDER BY n DESC, grp`
+    : `
     SELECT grp AS group, sum(c) AS count, sum(b) AS baseline_count,
            uniqExactIf(key_fp, c > 0) AS distinct_keys,
            arrayStringConcat(arraySort(groupUniqArrayIf(tenant, c > 0)), ',') AS tenant,
@@ -90,7 +103,7 @@ export async function querySurgeCounts(db: Querier, q: SurgeQuery): Promise<Surg
       WHERE bucket >= {r_start:DateTime} AND bucket < {r_end:DateTime} AND errors > 0 ${match} ${f.sql}
       UNION ALL
       SELECT toString(${col}) AS grp, key_fp, tenant, bucket, toUInt64(0) AS c, errors AS b
-      FROM ${baselineSource}
+      FROM ${db.tables.calls1h}
       WHERE bucket >= {b_start:DateTime} AND bucket < {b_end:DateTime} AND errors > 0 ${match} ${f.sql}
     )
     GROUP BY grp
