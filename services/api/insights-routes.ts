@@ -210,7 +210,8 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
       const q = req.query;
       const nowMs = now();
       const lookback = parseDuration(q.lookback ?? '6h', 'lookback');
-      if (lookback > MAX_RANGE) throw new TimeInputError(`lookback '${q.lookback}' is over the limit of 13d`);
+      if (lookback > MAX_RANGE)
+        throw new TimeInputError(`lookback '${q.lookback}' is over the limit of ${Math.floor(MAX_RANGE / DAY_MS)}d`);
       const codes = parseList(q.codes ?? '1113,1304,1308,1309,1310');
       if (!codes) throw new InputError('codes: give at least one code, e.g. codes=1308,1310');
       const walls = await queryQuotaWalls(db, {
@@ -266,7 +267,8 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
       const nowMs = now();
       const range = parseRange(q, nowMs, 6 * HOUR, MAX_RANGE);
       const lookback = parseDuration(q.lookback ?? '6h', 'lookback');
-      if (lookback > MAX_RANGE) throw new TimeInputError(`lookback '${q.lookback}' is over the limit of 13d`);
+      if (lookback > MAX_RANGE)
+        throw new TimeInputError(`lookback '${q.lookback}' is over the limit of ${Math.floor(MAX_RANGE / DAY_MS)}d`);
       const codes = parseList(q.codes ?? '1113,1304,1308,1309,1310');
       if (!codes) throw new InputError('codes: give at least one code, e.g. codes=1308,1310');
       const asked = q.step ? parseDuration(q.step, 'step') : MINUTE;

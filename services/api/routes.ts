@@ -147,7 +147,9 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       if (windowMs < 60_000) throw new TimeInputError(`window must be at least 1m (minute rollup)`);
       if (baselineMs < windowMs) throw new TimeInputError(`baseline must be at least as long as window`);
       if (to - windowMs < nowMs - MAX_WINDOW_MS) {
-        throw new TimeInputError(`to: the recent window must lie within the last 13 days (minute rollup retention)`);
+        throw new TimeInputError(
+          `to: the recent window must lie within the last ${Math.floor(MAX_WINDOW_MS / DAY_MS)} days (minute rollup retention)`,
+        );
       }
       const by = (q.by ?? 'key') as Dimension;
       const counts = await querySurgeCounts(db, {
