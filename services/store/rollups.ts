@@ -1,7 +1,7 @@
 // The rollups' queries (calls_{1m,1h,1d}_v2 and the fleet rollups): series, top-N breakdowns and the
 // values of a dimension. The API parses parameters and shapes responses; the SQL is here. Columns
 // come from the dimension whitelist, values are typed params, rows are parsed (rows.ts).
-import { quantileSql } from '../core/latency-histogram.js';
+import { histogramQuantile } from '../core/latency-histogram.js';
 import type { Resolution } from '../core/timeparse.js';
 import { DIMENSION_COLUMN, type Dimension, dimensionShape, type Filter, filterSql, selectDims } from './dimensions.js';
 import type { Querier } from './querier.js';
@@ -34,10 +34,23 @@ export interface SeriesQuery {
 
 // The rollups keep a log-bucket histogram per row; the merged histogram of a group is read back at
 // its nearest-rank buckets (services/core/latency-histogram.ts, within 5% of the exact quantiles).
-const HIST = 'sumMap(latency_hist)';
-const LATENCY_SQL = `, arrayMap(x -> round(x, 1), [${quantileSql(HIST, 0.5)}, ${quantileSql(HIST, 0.9)}, ${quantileSql(HIST, 0.99)}]) AS lq,
-  lq[1] AS latency_p50, lq[2] AS latency_p90, lq[3] AS latency_p99`;
-const LATENCY_SHAPE = { latency_p50: 'number?', latency_p90: 'number?', latency_p99: 'number?' } as const;
+// The merged histogram comes back and its quantiles are read here (histogramQuantile): the same
+// nearest-rank buckets as computing them in SQL (quantileSql), which cost the embedded engine 2-5x
+// the whole query's time for a few hundred groups (docs/scaling.md).
+const LATENCY_SQL = ', sumMap(latency_hist) AS hist';
+const LATENCY_SHAPE = { hist: 'histogram' } as const;
+
+/** Rows with `hist` get latency_p50/p90/p99 (ms, one decimal; null without latencies) instead. */
+function withQuantiles<R extends { hist?: [number[], number[]] }>(rows: R[]): Omit<R, 'hist'>[] {
+  return rows.map(({ hist, ...r }) => {
+    if (!hist) return r;
+    const q = (x: number) => {
+      const v = histogramQuantile(hist[0], hist[1], x);
+      return v === null ? null : Math.round(v * 10) / 10;
+    };
+    return { ...r, latency_p50: q(0.5), latency_p90: q(0.9), latency_p99: q(0.99) };
+  });
+}
 
 /** Row shape of a grouped rollup query: `base`, the label columns, the latency quantiles when asked. */
 function groupedShape(
@@ -72,11 +85,11 @@ export async function querySeries(db: Querier, q: SeriesQuery): Promise<SeriesRo
       SELECT ${time}, sum(calls) AS calls, sum(errors) AS errors ${latency}
       FROM ${table} WHERE ${where}
       GROUP BY time ORDER BY time`;
-    return (await db.rows('series', sql, params, shape)) as SeriesRow[];
+    return withQuantiles(await db.rows('series', sql, params, shape)) as SeriesRow[];
   }
   const labels = q.groupBy.join(', ');
   const sql = `
-    SELECT time, ${labels}, c AS calls, e AS errors ${q.latency ? ', latency_p50, latency_p90, latency_p99' : ''}
+    SELECT time, ${labels}, c AS calls, e AS errors ${q.latency ? ', hist' : ''}
     FROM (
       SELECT *, dense_rank() OVER (ORDER BY g_errors DESC, g_calls DESC, ${labels}) AS grp_rank
       FROM (
@@ -88,7 +101,7 @@ export async function querySeries(db: Querier, q: SeriesQuery): Promise<SeriesRo
     )
     WHERE grp_rank <= {max_series:UInt32}
     ORDER BY time`;
-  return (await db.rows('series', sql, params, shape)) as SeriesRow[];
+  return withQuantiles(await db.rows('series', sql, params, shape)) as SeriesRow[];
 }
 
 export interface TopRow {
@@ -133,7 +146,7 @@ export async function queryTop(
     q.latency,
   );
   const params = { ...f.params, start: Math.floor(sec(q.start)), end: Math.ceil(sec(q.to)), limit: q.limit };
-  return (await db.rows('top', sql, params, shape)) as TopRow[];
+  return withQuantiles(await db.rows('top', sql, params, shape)) as TopRow[];
 }
 
 export async function queryValues(

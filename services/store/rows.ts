@@ -4,7 +4,7 @@
 // never an `undefined` or a string concatenated into a sum three layers up.
 
 /** Column kinds as JSONEachRow carries them (64-bit integers unquoted: see querier.ts). */
-export type ColumnKind = 'string' | 'number' | 'number?' | 'boolean' | 'strings';
+export type ColumnKind = 'string' | 'number' | 'number?' | 'boolean' | 'strings' | 'histogram';
 
 type KindType<K extends ColumnKind> = K extends 'string'
   ? string
@@ -14,7 +14,9 @@ type KindType<K extends ColumnKind> = K extends 'string'
       ? number | null
       : K extends 'boolean'
         ? boolean
-        : string[];
+        : K extends 'strings'
+          ? string[]
+          : [number[], number[]];
 
 export type RowShape = Readonly<Record<string, ColumnKind>>;
 export type RowOf<S extends RowShape> = { -readonly [K in keyof S]: KindType<S[K]> };
@@ -30,6 +32,15 @@ const CHECKS: Record<ColumnKind, (v: unknown) => boolean> = {
   // ClickHouse's Bool is true/false in JSON; UInt8 flags are 0/1.
   boolean: (v) => typeof v === 'boolean' || v === 0 || v === 1,
   strings: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
+  // A merged latency histogram, sumMap's (buckets, counts): two number arrays of one length.
+  histogram: (v) =>
+    Array.isArray(v) &&
+    v.length === 2 &&
+    Array.isArray(v[0]) &&
+    Array.isArray(v[1]) &&
+    v[0].length === v[1].length &&
+    (v[0] as unknown[]).every((x) => typeof x === 'number') &&
+    (v[1] as unknown[]).every((x) => typeof x === 'number'),
 };
 
 /**

@@ -214,9 +214,11 @@ describe("the store's queries answer the same over the v1 and the v2 tables", ()
         filters: [],
         maxSeries: 100,
       };
+      // Rows of one time bucket come in no set order (the route zero-fills by label set): compare sorted.
+      const sorted = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r)).sort();
       const a = await querySeries(v1(), q);
       expect(a.length).toBeGreaterThan(0);
-      expect(await querySeries(v2(), q)).toEqual(a);
+      expect(sorted(await querySeries(v2(), q))).toEqual(sorted(a));
     }
     const t = {
       resolution: '1m' as const,
