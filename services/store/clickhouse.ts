@@ -39,11 +39,12 @@ export async function createStoreClient(cfg: StoreConfig): Promise<ClickHouseCli
     connection,
     clickhouse_settings: { date_time_input_format: 'best_effort' },
   });
-  embeddedClients.add(client);
+  Object.defineProperty(client, EMBEDDED, { value: true });
   return client;
 }
 
-const embeddedClients = new WeakSet<ClickHouseClient>();
+// A property rather than a WeakSet of clients: a wrapper (bench api's timing Proxy) still reads it.
+const EMBEDDED = Symbol('errorscope.embedded');
 
 /**
  * Whether `client` runs the embedded engine (createStoreClient made it). The engine turns every
@@ -51,7 +52,7 @@ const embeddedClients = new WeakSet<ClickHouseClient>();
  * a server takes them as URL parameters: the readers send settings accordingly (querier.ts).
  */
 export function isEmbeddedClient(client: ClickHouseClient): boolean {
-  return embeddedClients.has(client);
+  return (client as unknown as Record<symbol, unknown>)[EMBEDDED] === true;
 }
 
 /** Whether this client is the embedded engine (some operational answers differ, e.g. readiness text). */
