@@ -35,7 +35,7 @@ export interface SeriesQuery {
 // The rollups keep a log-bucket histogram per row; the merged histogram of a group is read back at
 // its nearest-rank buckets (services/core/latency-histogram.ts, within 5% of the exact quantiles).
 // The merged histogram comes back and its quantiles are read here (histogramQuantile): the same
-// nearest-rank buckets as computing them in SQL (quantileSql), which cost the embedded engine 2-5x
+// nearest-rank buckets as computing them in SQL did, which cost the embedded engine 2-5x
 // the whole query's time for a few hundred groups (docs/scaling.md).
 const LATENCY_SQL = ', sumMap(latency_hist) AS hist';
 const LATENCY_SHAPE = { hist: 'histogram' } as const;
