@@ -18,6 +18,7 @@ import {
 } from '../../services/core/latency-histogram.js';
 import type { CallRecord } from '../../services/core/types.js';
 import { clickhouseInserter, clickhouseInserterV1 } from '../../services/store/calls.js';
+import { isEmbeddedClient } from '../../services/store/clickhouse.js';
 import { defaultMigrationsDir, migrate } from '../../services/store/migrate.js';
 import { clickhouseQuerier, type Querier } from '../../services/store/querier.js';
 import { querySeries, queryTop } from '../../services/store/rollups.js';
@@ -155,6 +156,11 @@ describe("the store's queries answer the same over the v1 and the v2 tables", ()
     return { ...v2(), tables };
   };
   const WALL_CODES = ['1113', '1304', '1308', '1309', '1310'];
+
+  test('the embedded client is recognised, through a wrapper too (its reads send no per-query settings)', () => {
+    expect(isEmbeddedClient(store.client)).toBe(true);
+    expect(isEmbeddedClient(new Proxy(store.client, {}))).toBe(true);
+  });
 
   test.each([
     ['key', 15 * MIN, 24 * HOUR],

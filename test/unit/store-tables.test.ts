@@ -1,7 +1,9 @@
 // The names the store's queries read (services/store/tables.ts readTables): the local tables on one
 // node, the Distributed tables `migrate` creates (services/store/cluster.ts) when CLICKHOUSE_CLUSTER is
 // set; and rows parsed against their stated shape (services/store/rows.ts), a wrong shape a clear error.
+import { createClient } from '@clickhouse/client';
 import { describe, expect, it } from 'vitest';
+import { isEmbeddedClient } from '../../services/store/clickhouse.js';
 import { distributedStatements } from '../../services/store/cluster.js';
 import { parseRows, RowShapeError } from '../../services/store/rows.js';
 import { READ_TABLES, readTables, TABLES } from '../../services/store/tables.js';
@@ -47,5 +49,14 @@ describe('parseRows', () => {
 
   it('refuses a result that is not rows', () => {
     expect(() => parseRows('q', { n: 1 }, shape)).toThrow('q: expected rows');
+  });
+});
+
+describe('isEmbeddedClient', () => {
+  it('is false for a server client and for a wrapper of one (the querier then asks a server for unquoted 64-bit integers)', async () => {
+    const server = createClient({ url: 'http://127.0.0.1:1' });
+    expect(isEmbeddedClient(server)).toBe(false);
+    expect(isEmbeddedClient(new Proxy(server, {}))).toBe(false);
+    await server.close();
   });
 });
