@@ -4,7 +4,7 @@ import { type Filter, filterSql } from './dimensions.js';
 import type { Querier } from './querier.js';
 import type { ColumnKind } from './rows.js';
 
-/** Seconds (DateTime params take fractional epoch seconds). */
+/** Epoch seconds for a parameter: whole seconds for DateTime (floor/ceil them first), fractions for DateTime64(3). */
 const sec = (ms: number) => ms / 1000;
 
 export interface SampleRow {

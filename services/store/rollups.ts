@@ -8,7 +8,7 @@ import type { Querier } from './querier.js';
 import type { ColumnKind } from './rows.js';
 import { rollupTable } from './tables.js';
 
-/** Seconds (DateTime params take fractional epoch seconds). */
+/** Epoch seconds for a parameter: whole seconds for DateTime (floor/ceil them first), fractions for DateTime64(3). */
 const sec = (ms: number) => ms / 1000;
 
 export interface SeriesRow {
@@ -32,11 +32,9 @@ export interface SeriesQuery {
   latency?: boolean;
 }
 
-// The rollups keep a log-bucket histogram per row; the merged histogram of a group is read back at
-// its nearest-rank buckets (services/core/latency-histogram.ts, within 5% of the exact quantiles).
-// The merged histogram comes back and its quantiles are read here (histogramQuantile): the same
-// nearest-rank buckets as computing them in SQL did, which cost the embedded engine 2-5x
-// the whole query's time for a few hundred groups (docs/scaling.md).
+// The rollups keep a log-bucket histogram per row; a group's merged histogram (sumMap) comes back
+// and is read at its nearest-rank buckets here (histogramQuantile, within 5% of the exact quantiles).
+// Reading them in SQL made a 125-group series 2-4x slower on the embedded engine (docs/scaling.md).
 const LATENCY_SQL = ', sumMap(latency_hist) AS hist';
 const LATENCY_SHAPE = { hist: 'histogram' } as const;
 

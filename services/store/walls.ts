@@ -6,7 +6,7 @@ import { DIMENSION_COLUMN, type Dimension, type Filter, filterSql } from './dime
 import type { Querier } from './querier.js';
 import type { ColumnKind } from './rows.js';
 
-/** Seconds (DateTime params take fractional epoch seconds). */
+/** Epoch seconds for a parameter: whole seconds for DateTime (floor/ceil them first), fractions for DateTime64(3). */
 const sec = (ms: number) => ms / 1000;
 
 /** Matching errors: code in codes OR category in categories; neither given means every error. */
