@@ -11,11 +11,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ClickHouseClient } from '@clickhouse/client';
 import autocannon from 'autocannon';
+import pino from 'pino';
+import { buildApp } from '../services/api/server.js';
+import { parseConfig } from '../services/config.js';
 import { clickhouseInserter } from '../services/store/calls.js';
 import { createStoreClient } from '../services/store/clickhouse.js';
 import { migrate } from '../services/store/migrate.js';
-import { TABLES } from '../services/store/tables.js';
+import { tableRowCounts } from '../services/store/stats.js';
 import { nonKafkaTransport } from '../services/store/transport.js';
 import { historyRecords } from '../services/traffic/index.js';
 import type { Benchmark } from './benchmark.js';
@@ -42,11 +46,97 @@ export interface QueryResult {
   p99: number;
   rps: number;
   non2xx: number;
+  /** In-process, one request at a time (before the server starts): see profileQueries. */
+  profile?: QueryProfile;
+}
+
+/** Where one request's time goes, measured in-process on the same data. */
+export interface QueryProfile {
+  /** ClickHouse statements per request. */
+  queries: number;
+  /** Median time of one request through app.inject (routing, query, shaping, serialization), ms. */
+  route_ms: number;
+  /** Median time the store's statements of one request took (engine plus client), ms. */
+  engine_ms: number;
 }
 
 export interface ApiBenchReport {
   dataset: { days: number; keys: number; calls: number; seedSeconds: number; tables: Record<string, number> };
   results: QueryResult[];
+}
+
+const QUERIES: [string, string][] = [
+  ['health (baseline)', '/health'],
+  ['series 6h by category', '/api/v1/series?from=now-6h&group_by=category'],
+  ['series 7d by provider', '/api/v1/series?from=now-7d&group_by=provider'],
+  ['series 30d by category', '/api/v1/series?from=now-30d&group_by=category'],
+  ['series 6h total', '/api/v1/series?from=now-6h'],
+  ['top keys 24h', '/api/v1/top?by=key&from=now-24h&limit=20'],
+  ['top codes 7d', '/api/v1/top?by=provider,code&from=now-7d&limit=20'],
+  ['surges 1310 by key', '/api/v1/surges?codes=1310&categories=quota&by=key&window=15m&baseline=24h'],
+  ['quota-walls', '/api/v1/quota-walls?lookback=6h'],
+  ['samples 1h', '/api/v1/samples?from=now-1h&limit=100'],
+];
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+/**
+ * Each query's request in-process, one at a time, before the server starts (the embedded engine
+ * binds its data directory to one process): how many statements it runs, and how much of the
+ * request's time the store's statements take, the rest being routing, response shaping and
+ * serialization. The client is wrapped to time its query calls (the embedded engine answers a
+ * query whole before query() resolves).
+ */
+async function profileQueries(
+  client: ClickHouseClient,
+  queries: [string, string][],
+  reps: number,
+): Promise<Map<string, QueryProfile>> {
+  let spent: number[] = [];
+  const timed = new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'query') return Reflect.get(target, prop, receiver);
+      return async (params: Parameters<ClickHouseClient['query']>[0]) => {
+        const t0 = performance.now();
+        try {
+          return await target.query(params);
+        } finally {
+          spent.push(performance.now() - t0);
+        }
+      };
+    },
+  });
+  const config = parseConfig({ CLICKHOUSE_DATABASE: DATABASE, API_TOKENS: TOKEN, RATE_LIMIT_PER_MINUTE: '100000000' });
+  const app = await buildApp({
+    config,
+    client: timed,
+    logger: pino({ level: 'silent' }),
+    knowledgeMetrics: false,
+    pressure: { maxEventLoopDelay: 0, maxEventLoopUtilization: 0 },
+  });
+  const out = new Map<string, QueryProfile>();
+  try {
+    for (const [, path] of queries) {
+      const route: number[] = [];
+      const store: number[] = [];
+      let statements = 0;
+      for (let i = 0; i < reps + 2; i++) {
+        spent = [];
+        const t0 = performance.now();
+        const res = await app.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${TOKEN}` } });
+        if (res.statusCode !== 200) throw new Error(`${path}: HTTP ${res.statusCode} ${res.body}`);
+        if (i < 2) continue; // warm-up
+        route.push(performance.now() - t0);
+        store.push(spent.reduce((a, b) => a + b, 0));
+        statements = spent.length;
+      }
+      const round = (x: number) => Math.round(x * 10) / 10;
+      out.set(path, { queries: statements, route_ms: round(median(route)), engine_ms: round(median(store)) });
+    }
+  } finally {
+    await app.close();
+  }
+  return out;
 }
 
 async function freePort(): Promise<number> {
@@ -99,11 +189,8 @@ export async function runApiBench(opts: ApiBenchOptions, log: (s: string) => voi
       calls += block.length;
     }
     const seedSeconds = (performance.now() - t0) / 1000;
-    const tables: Record<string, number> = {};
-    for (const t of Object.values(TABLES)) {
-      const rs = await client.query({ query: `SELECT count() AS n FROM ${DATABASE}.${t}`, format: 'JSONEachRow' });
-      tables[t] = Number((await rs.json<{ n: number | string }>())[0]?.n ?? 0);
-    }
+    const tables = await tableRowCounts(client, DATABASE);
+    const profiles = await profileQueries(client, QUERIES.slice(1), 15);
     await client.close();
     log(
       `dataset: ${opts.days} days, ${opts.keys} keys, ${calls} calls seeded in ${seedSeconds.toFixed(1)} s; rows: ${JSON.stringify(tables)}`,
@@ -128,18 +215,7 @@ export async function runApiBench(opts: ApiBenchOptions, log: (s: string) => voi
     const base = `http://127.0.0.1:${port}`;
     await waitReady(base, child);
 
-    const queries: [string, string][] = [
-      ['health (baseline)', '/health'],
-      ['series 6h by category', '/api/v1/series?from=now-6h&group_by=category'],
-      ['series 7d by provider', '/api/v1/series?from=now-7d&group_by=provider'],
-      ['series 30d by category', '/api/v1/series?from=now-30d&group_by=category'],
-      ['series 6h total', '/api/v1/series?from=now-6h'],
-      ['top keys 24h', '/api/v1/top?by=key&from=now-24h&limit=20'],
-      ['top codes 7d', '/api/v1/top?by=provider,code&from=now-7d&limit=20'],
-      ['surges 1310 by key', '/api/v1/surges?codes=1310&categories=quota&by=key&window=15m&baseline=24h'],
-      ['quota-walls', '/api/v1/quota-walls?lookback=6h'],
-      ['samples 1h', '/api/v1/samples?from=now-1h&limit=100'],
-    ];
+    const queries = QUERIES;
     const headers = { authorization: `Bearer ${TOKEN}` };
     const results: QueryResult[] = [];
     for (const [name, path] of queries) {
@@ -160,6 +236,7 @@ export async function runApiBench(opts: ApiBenchOptions, log: (s: string) => voi
         p99: r.latency.p99,
         rps: r.requests.average,
         non2xx: r.non2xx + r.errors + r.timeouts,
+        ...(profiles.has(path) ? { profile: profiles.get(path) } : {}),
       };
       results.push(res);
       log(
@@ -168,7 +245,10 @@ export async function runApiBench(opts: ApiBenchOptions, log: (s: string) => voi
     }
     const baseline = results[0]!.rps;
     for (const r of results.slice(1)) {
-      log(`${r.name.padEnd(24)} ${(r.rps / baseline).toFixed(4)} x /health throughput`);
+      const p = r.profile;
+      log(
+        `${r.name.padEnd(24)} ${(r.rps / baseline).toFixed(4)} x /health throughput${p ? `  (in-process: ${p.queries} statement(s), route ${p.route_ms} ms, of which store ${p.engine_ms} ms)` : ''}`,
+      );
     }
     return { dataset: { days: opts.days, keys: opts.keys, calls, seedSeconds, tables }, results };
   } finally {

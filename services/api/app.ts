@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { OtlpMapOptions } from '../core/otlp.js';
 import { clickhouseIngestRequests, type IngestRequestStore } from '../store/ingest-requests.js';
+import { clickhouseQuerier, ping } from '../store/querier.js';
 import { type IngestDeps, ingestRoute } from './ingest-route.js';
 import { insightRoutes } from './insights-routes.js';
 import type { KnowledgeOptions } from './knowledge-metrics.js';
@@ -18,7 +19,6 @@ import { external } from './plugins/external.js';
 import { health } from './plugins/health.js';
 import { metrics } from './plugins/metrics.js';
 import { validation } from './plugins/validation.js';
-import { clickhouseQuerier, ping } from './queries.js';
 import type { KafkaReadiness } from './readiness.js';
 import { type CatalogEntry, dataRoutes } from './routes.js';
 import { uiRoute } from './ui-route.js';
@@ -28,7 +28,8 @@ export { ApiConfigError, checkAuthPolicy } from './plugins/auth.js';
 type ApiConfig = Pick<
   Config,
   'HOST' | 'API_TOKENS' | 'ALLOW_NO_AUTH' | 'RATE_LIMIT_PER_MINUTE' | 'CLICKHOUSE_DATABASE'
->;
+> &
+  Partial<Pick<Config, 'CLICKHOUSE_CLUSTER'>>;
 
 export interface ApiOptions {
   config: ApiConfig;
@@ -53,8 +54,9 @@ export async function api(app: FastifyInstance, opts: ApiOptions): Promise<void>
   const { config, client } = opts;
   checkAuthPolicy(config);
   const now = opts.now ?? Date.now;
-  const db = clickhouseQuerier(client);
   const database = config.CLICKHOUSE_DATABASE;
+  // On a cluster the queries read the Distributed tables (services/store/tables.ts).
+  const db = clickhouseQuerier(client, { database, cluster: config.CLICKHOUSE_CLUSTER });
   const registry = new Registry();
 
   await app.register(external, {
@@ -69,13 +71,13 @@ export async function api(app: FastifyInstance, opts: ApiOptions): Promise<void>
   await app.register(auth, { tokens: config.API_TOKENS, host: config.HOST });
   await app.register(metrics, {
     registry,
-    knowledge: opts.knowledgeMetrics === false ? undefined : { db, database, now, options: opts.knowledgeMetrics },
+    knowledge: opts.knowledgeMetrics === false ? undefined : { db, now, options: opts.knowledgeMetrics },
   });
 
-  await app.register(health, { ping: () => ping(db, database), kafka: opts.kafka });
+  await app.register(health, { ping: () => ping(db), kafka: opts.kafka });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.register(dataRoutes, { prefix: '/api/v1', db, database, now, taxonomy: opts.taxonomy ?? [] });
-  await app.register(insightRoutes, { prefix: '/api/v1', db, database, now });
+  await app.register(dataRoutes, { prefix: '/api/v1', db, now, taxonomy: opts.taxonomy ?? [] });
+  await app.register(insightRoutes, { prefix: '/api/v1', db, now });
   if (opts.ingest) {
     const requests = opts.ingest.requests ?? clickhouseIngestRequests(client, database);
     await app.register(ingestRoute, { ...opts.ingest, requests, now });

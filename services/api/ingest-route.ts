@@ -17,7 +17,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { scrubSecrets } from '../core/fingerprint.js';
 import { classifyBatch } from '../core/index.js';
-import { countBeyondRetention, emptyBeyondRetention } from '../core/retention.js';
+import { countBeyondRetention, emptyBeyondRetention, RETENTION_DAYS } from '../core/retention.js';
 import type { CallInserter, StoredCall } from '../store/calls.js';
 import type { DeadLetter, DeadLetterInserter } from '../store/dead-letters.js';
 import type { IngestRequestStore } from '../store/ingest-requests.js';
@@ -62,8 +62,7 @@ const IngestResponse = Type.Object(
         calls_1d: Type.Integer(),
       },
       {
-        description:
-          "accepted calls already older than each table's retention, which its TTL drops at insert (errors: failed calls past RAW_TTL_DAYS, default 30 days; calls_1m: 14 days; calls_1h: 400 days; calls_1d: 1825 days)",
+        description: `accepted calls already older than each table's retention, which its TTL drops at insert (errors: failed calls past RAW_TTL_DAYS, default ${RETENTION_DAYS.errors} days; calls_1m: ${RETENTION_DAYS.calls_1m} days; calls_1h: ${RETENTION_DAYS.calls_1h} days; calls_1d: ${RETENTION_DAYS.calls_1d} days)`,
       },
     ),
     rejected: Type.Array(

@@ -15,15 +15,15 @@ import {
   queryWordings,
   TooManyRowsError,
 } from '../store/insights.js';
+import type { Querier } from '../store/querier.js';
+import { queryQuotaWalls } from '../store/walls.js';
 import { InputError, parseFilters, parseList } from './dimensions.js';
 import * as S from './insights-schemas.js';
 import { durationParam, MINUTE_ROLLUP_WINDOW_MS, wallWindow } from './params.js';
-import { type Querier, queryQuotaWalls } from './queries.js';
 import { ErrorResponse } from './schemas.js';
 
 export interface InsightDeps {
   db: Querier;
-  database: string;
   now: () => number;
 }
 
@@ -54,7 +54,7 @@ function categoryList(raw: string | undefined, fallback: string): string[] {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app, deps) => {
-  const { db, database, now } = deps;
+  const { db, now } = deps;
 
   app.get(
     '/retry-waste',
@@ -73,7 +73,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
       const by = q.by;
       let inputs: Awaited<ReturnType<typeof queryWasteInputs>>;
       try {
-        inputs = await queryWasteInputs(db, database, {
+        inputs = await queryWasteInputs(db, {
           from: range.from,
           to: range.to,
           categories: categoryList(q.categories, S.WASTE_CATEGORIES),
@@ -120,7 +120,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
         minTenants: q.min_tenants,
         to: range.to,
       };
-      const inputs = await queryIncidentInputs(db, database, {
+      const inputs = await queryIncidentInputs(db, {
         from: range.from,
         to: range.to,
         by,
@@ -167,7 +167,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
     async (req) => {
       const q = req.query;
       const range = parseRange(q, now(), 24 * HOUR_MS, MAX_RANGE);
-      const wordings = await queryWordings(db, database, {
+      const wordings = await queryWordings(db, {
         from: range.from,
         to: range.to,
         filters: labelFilters(q),
@@ -205,7 +205,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
       const q = req.query;
       const nowMs = now();
       const wallSpan = wallWindow(q, nowMs);
-      const walls = await queryQuotaWalls(db, database, {
+      const walls = await queryQuotaWalls(db, {
         by: q.by,
         ...wallSpan,
         filters: parseFilters(q),
@@ -260,7 +260,7 @@ export const insightRoutes: FastifyPluginAsyncTypebox<InsightDeps> = async (app,
       // Whole minutes, and few enough buckets (the same bound as the series route).
       const minStep = Math.ceil((range.to - range.from) / MAX_POINTS / MINUTE_MS) * MINUTE_MS;
       const stepMs = Math.max(MINUTE_MS, Math.ceil(asked / MINUTE_MS) * MINUTE_MS, minStep);
-      const walls = await queryQuotaWalls(db, database, {
+      const walls = await queryQuotaWalls(db, {
         by: 'key',
         ...wallSpan,
         filters: parseFilters(q),

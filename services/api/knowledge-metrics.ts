@@ -8,8 +8,9 @@
 import { Gauge, type Registry } from 'prom-client';
 import { QUOTA_WALL_CODES } from '../core/taxonomy.js';
 import { evaluateSurge } from '../query/surge.js';
-import { queryKeyCodeCounts, queryWindowErrorKeys, queryWindowErrors, type RowReader } from '../store/knowledge.js';
-import { queryQuotaWalls } from './queries.js';
+import { queryKeyCodeCounts, queryWindowErrorKeys, queryWindowErrors } from '../store/knowledge.js';
+import type { Querier } from '../store/querier.js';
+import { queryQuotaWalls } from '../store/walls.js';
 
 /** Watched codes: 1310 (the headline quota surge) and the per-key rate-limit codes. */
 const SURGE_CODES = [
@@ -62,12 +63,7 @@ function capTop<T>(items: readonly T[], n: number): { kept: T[]; omitted: number
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
-async function readKnowledge(
-  db: RowReader,
-  database: string,
-  nowMs: number,
-  opts: Required<KnowledgeOptions>,
-): Promise<KnowledgeSnapshot> {
+async function readKnowledge(db: Querier, nowMs: number, opts: Required<KnowledgeOptions>): Promise<KnowledgeSnapshot> {
   const snap: KnowledgeSnapshot = {
     errors: [],
     errorKeys: [],
@@ -81,7 +77,7 @@ async function readKnowledge(
   const omitted = { errorscope_errors: 0, errorscope_error_keys: 0, errorscope_quota_wall: 0, errorscope_surge: 0 };
   for (const w of opts.windows) {
     const range = { fromMs: nowMs - w.ms, toMs: nowMs };
-    const e = await queryWindowErrors(db, database, { ...range, limit: opts.topN });
+    const e = await queryWindowErrors(db, { ...range, limit: opts.topN });
     let kept = 0;
     for (const r of e.top) {
       const { errors, ...labels } = r;
@@ -95,7 +91,7 @@ async function readKnowledge(
       });
     }
     omitted.errorscope_errors += Math.max(0, e.groups - e.top.length);
-    const keys = await queryWindowErrorKeys(db, database, { ...range, limit: opts.topN + 1 });
+    const keys = await queryWindowErrorKeys(db, { ...range, limit: opts.topN + 1 });
     const k = capTop(keys, opts.topN);
     omitted.errorscope_error_keys += k.omitted;
     for (const r of k.kept)
@@ -105,7 +101,7 @@ async function readKnowledge(
       });
   }
 
-  const walls = await queryQuotaWalls(db, database, {
+  const walls = await queryQuotaWalls(db, {
     by: 'key',
     from: nowMs - opts.wallLookbackMs,
     now: nowMs,
@@ -125,7 +121,7 @@ async function readKnowledge(
     });
   }
 
-  const counts = await queryKeyCodeCounts(db, database, {
+  const counts = await queryKeyCodeCounts(db, {
     toMs: nowMs,
     windowMs: opts.surgeWindowMs,
     baselineMs: opts.surgeBaselineMs,
@@ -180,8 +176,7 @@ function defaultKnowledgeOptions(o: KnowledgeOptions = {}): Required<KnowledgeOp
 export function registerKnowledgeMetrics(
   registry: Registry,
   deps: {
-    db: RowReader;
-    database: string;
+    db: Querier;
     now: () => number;
     logger: { error(obj: object, msg: string): void };
     options?: KnowledgeOptions;
@@ -192,7 +187,7 @@ export function registerKnowledgeMetrics(
   const snapshot = (): Promise<KnowledgeSnapshot | null> => {
     const t = performance.now();
     if (cached && t - cached.at < opts.cacheMs) return cached.snap;
-    const snap = readKnowledge(deps.db, deps.database, deps.now(), opts).catch((err) => {
+    const snap = readKnowledge(deps.db, deps.now(), opts).catch((err) => {
       deps.logger.error({ err }, 'metrics: reading what errorscope knows from ClickHouse failed');
       cached = null;
       return null;

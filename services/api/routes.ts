@@ -11,18 +11,12 @@ import {
   planSeries,
   TimeInputError,
 } from '../query/timeparse.js';
+import { querySamples, queryUnknownCodes } from '../store/errors.js';
+import type { Querier } from '../store/querier.js';
+import { querySeries, queryTop, queryValues } from '../store/rollups.js';
+import { queryQuotaWalls, querySurgeCounts } from '../store/walls.js';
 import { type Dimension, InputError, isDimension, parseDimensions, parseFilters, parseList } from './dimensions.js';
 import { durationParam, MINUTE_ROLLUP_WINDOW_MS, wallWindow } from './params.js';
-import {
-  type Querier,
-  queryQuotaWalls,
-  querySamples,
-  querySeries,
-  querySurgeCounts,
-  queryTop,
-  queryUnknownCodes,
-  queryValues,
-} from './queries.js';
 import * as S from './schemas.js';
 
 /** One row of the taxonomy catalog as the API shows it (services/core/taxonomy.ts has more fields). */
@@ -38,7 +32,6 @@ export interface CatalogEntry {
 
 export interface RouteDeps {
   db: Querier;
-  database: string;
   now: () => number;
   taxonomy: readonly CatalogEntry[];
 }
@@ -53,7 +46,7 @@ const errorResponses = {
 };
 
 export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) => {
-  const { db, database, now } = deps;
+  const { db, now } = deps;
 
   app.get(
     '/series',
@@ -72,7 +65,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       const plan = planSeries(range, nowMs, stepMs);
       const groupBy = parseDimensions(q.group_by, 'group_by');
       const filters = parseFilters(q);
-      const raw = await querySeries(db, database, {
+      const raw = await querySeries(db, {
         resolution: plan.resolution,
         stepMs: plan.step_ms,
         start: plan.start,
@@ -108,7 +101,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       const plan = planSeries(range, nowMs);
       const by = parseDimensions(q.by, 'by');
       if (by.length === 0) throw new InputError(`by: give at least one dimension, e.g. by=code`);
-      const rows = await queryTop(db, database, {
+      const rows = await queryTop(db, {
         resolution: plan.resolution,
         start: plan.start,
         to: range.to,
@@ -148,7 +141,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
         throw new TimeInputError(`to: the recent window must lie within the last 13 days (minute rollup retention)`);
       }
       const by: Dimension = q.by;
-      const counts = await querySurgeCounts(db, database, {
+      const counts = await querySurgeCounts(db, {
         by,
         to,
         windowMs,
@@ -202,7 +195,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       const q = req.query;
       const nowMs = now();
       const wallSpan = wallWindow(q, nowMs);
-      const rows = await queryQuotaWalls(db, database, {
+      const rows = await queryQuotaWalls(db, {
         by: q.by,
         ...wallSpan,
         filters: parseFilters(q),
@@ -224,7 +217,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
     async (req) => {
       const q = req.query;
       const range = parseRange(q, now());
-      const rows = await querySamples(db, database, {
+      const rows = await querySamples(db, {
         from: range.from,
         to: range.to,
         filters: parseFilters(q),
@@ -264,7 +257,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
     },
     async (req) => {
       const q = req.query;
-      const rows = await queryUnknownCodes(db, database, {
+      const rows = await queryUnknownCodes(db, {
         since: q.from ? parseTime(q.from, now(), 'from') : undefined,
         provider: parseList(q.provider),
         limit: q.limit,
@@ -293,7 +286,7 @@ export const dataRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps
       const nowMs = now();
       const range = parseRange(req.query, nowMs, 7 * DAY_MS);
       const plan = planSeries(range, nowMs);
-      const rows = await queryValues(db, database, {
+      const rows = await queryValues(db, {
         dimension,
         resolution: plan.resolution,
         from: plan.start,

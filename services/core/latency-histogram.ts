@@ -23,17 +23,6 @@ export function bucketValue(bucket: number): number {
   return bucket <= 0 ? 0 : (2 * GAMMA ** (bucket - 1)) / (GAMMA + 1);
 }
 
-/**
- * The same read-back in ClickHouse SQL, for a merged histogram `h` (a (buckets, counts) tuple sorted
- * by bucket, as sumMap returns it) and a quantile literal: null when the histogram is empty.
- */
-export function quantileSql(h: string, q: number): string {
-  if (!(q > 0 && q <= 1)) throw new Error(`quantile ${q} is outside (0, 1]`);
-  const rank = `greatest(1, ceil(${q} * arraySum(${h}.2) - 1e-9))`;
-  const bucket = `${h}.1[arrayFirstIndex(c -> c >= ${rank}, arrayCumSum(${h}.2))]`;
-  return `if(arraySum(${h}.2) = 0, NULL, if(${bucket} = 0, 0, 2 * pow(${GAMMA}, ${bucket} - 1) / (${GAMMA} + 1)))`;
-}
-
 /** A histogram being filled: bucket -> count. */
 export type Histogram = Map<number, number>;
 

@@ -22,8 +22,8 @@ export const MINUTE_MS: number = UNIT_MS.m;
 export const HOUR_MS: number = UNIT_MS.h;
 export const DAY_MS: number = UNIT_MS.d;
 
-/** Longest accepted range (the hourly rollup keeps 400 days). */
-export const MAX_RANGE_MS = 400 * DAY_MS;
+/** Longest accepted range (what the hourly rollup keeps). */
+export const MAX_RANGE_MS: number = RETENTION_DAYS.calls_1h * DAY_MS;
 /** Most points one series may have (Grafana draws nothing useful beyond screen width anyway). */
 export const MAX_POINTS = 11_000;
 

@@ -35,8 +35,22 @@ export async function createStoreClient(cfg: StoreConfig): Promise<ClickHouseCli
   // chdb types its Connection against @clickhouse/client-common, the client bundles its own copy of
   // the same interface: identical shapes, two declarations.
   const connection = createChdbConnection({ path }) as unknown as ClientConnection;
-  return createClient({
+  const client = createClient({
     connection,
     clickhouse_settings: { date_time_input_format: 'best_effort' },
   });
+  Object.defineProperty(client, EMBEDDED, { value: true });
+  return client;
+}
+
+// A property rather than a WeakSet of clients: a wrapper (bench api's timing Proxy) still reads it.
+const EMBEDDED = Symbol('errorscope.embedded');
+
+/**
+ * Whether `client` runs the embedded engine (createStoreClient made it). The engine turns every
+ * clickhouse_setting of a query into a session SET run before it (a statement of its own each), where
+ * a server takes them as URL parameters: the readers send settings accordingly (querier.ts).
+ */
+export function isEmbeddedClient(client: ClickHouseClient): boolean {
+  return (client as unknown as Record<symbol, unknown>)[EMBEDDED] === true;
 }

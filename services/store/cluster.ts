@@ -11,19 +11,12 @@
 // shard with replicas). Reads of a multi-shard deployment go through the _dist tables.
 // The carry-over INSERTs of 0010/0011 run on the node `migrate` talks to and replicate from there.
 
+import { READ_TABLES, TABLES } from './tables.js';
+
 const ZK_ARGS = "'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'";
 
-/** Tables read through Distributed tables on a sharded cluster (the local name + `_dist`). */
-const DISTRIBUTED_TABLES = [
-  'errors_v2',
-  'calls_1m_v2',
-  'calls_1h_v2',
-  'calls_1d_v2',
-  'calls_fleet_1m_v2',
-  'calls_fleet_1h_v2',
-  'calls_fleet_1d_v2',
-  'unknown_codes_v2',
-] as const;
+/** Tables read through Distributed tables on a cluster (the local name + `_dist`, tables.ts readTables). */
+const DISTRIBUTED_TABLES: readonly string[] = READ_TABLES.map((t) => TABLES[t]);
 
 function quote(cluster: string): string {
   if (!/^[A-Za-z0-9_.{}-]+$/.test(cluster)) {

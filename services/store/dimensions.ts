@@ -43,3 +43,8 @@ export function filterSql(filters: readonly Filter[], prefix = 'f', table?: stri
 export function selectDims(dims: readonly Dimension[]): string {
   return dims.map((d) => (DIMENSION_COLUMN[d] === d ? d : `${DIMENSION_COLUMN[d]} AS ${d}`)).join(', ');
 }
+
+/** The kinds of the label columns `selectDims(dims)` returns (for rows.ts). */
+export function dimensionShape(dims: readonly Dimension[]): Record<string, 'string' | 'number'> {
+  return Object.fromEntries(dims.map((d) => [d, d === 'http_status' ? 'number' : 'string']));
+}

@@ -4,12 +4,7 @@
 import type { WordingCount } from '../core/drift.js';
 import type { IncidentMinute, ProviderMinute } from '../core/incidents.js';
 import type { WasteInput } from '../core/retry-waste.js';
-import { TABLES } from './tables.js';
-
-/** Narrow read interface (the API's Querier has this shape). */
-export interface RowQuerier {
-  rows<T>(sql: string, params: Record<string, unknown>): Promise<T[]>;
-}
+import type { Querier } from './querier.js';
 
 /** Label filters the insight routes accept (each a list of values; absent = all). */
 export interface LabelFilters {
@@ -52,8 +47,7 @@ export class TooManyRowsError extends Error {
  * in which those keys had a successful call. Throws TooManyRowsError past `maxRows`.
  */
 export async function queryWasteInputs(
-  db: RowQuerier,
-  database: string,
+  db: Querier,
   q: { from: number; to: number; categories: string[]; filters: LabelFilters; maxRows: number },
 ): Promise<{ errors: WasteInput[]; okMinutes: Map<string, Set<number>> }> {
   const f = labelSql(q.filters);
@@ -61,14 +55,26 @@ export async function queryWasteInputs(
        AND category IN {categories:Array(String)} ${f.sql}`;
   const params = { ...f.params, from: sec(q.from), to: sec(q.to), categories: q.categories };
   // Aliases differ from the column names: ClickHouse would read an alias `ts` in the WHERE clause.
-  const raw = await db.rows<Omit<WasteInput, 'ts' | 'reset_at'> & { ts_ms: number; reset_ms: number | null }>(
+  const raw = await db.rows(
+    'retry waste errors',
     `SELECT toUnixTimestamp64Milli(ts) AS ts_ms, key_fp AS key, tenant, model, provider, code, category,
             toUnixTimestamp64Milli(reset_at) AS reset_ms, latency_ms
-     FROM ${database}.${TABLES.errors}
+     FROM ${db.tables.errors}
      WHERE ${where}
      ORDER BY key_fp, ts
      LIMIT {limit:UInt32}`,
     { ...params, limit: q.maxRows + 1 },
+    {
+      ts_ms: 'number',
+      key: 'string',
+      tenant: 'string',
+      model: 'string',
+      provider: 'string',
+      code: 'string',
+      category: 'string',
+      reset_ms: 'number?',
+      latency_ms: 'number?',
+    },
   );
   const errors: WasteInput[] = raw.map(({ ts_ms, reset_ms, ...r }) => ({ ...r, ts: ts_ms, reset_at: reset_ms }));
   if (errors.length > q.maxRows) {
@@ -78,12 +84,14 @@ export async function queryWasteInputs(
   if (errors.length === 0) return { errors, okMinutes };
   // Only the minutes that matter: those in which the key also had one of these errors. On a day of
   // `start --demo` traffic: 424 key-minutes instead of 28,089; the 24h query from 850 to 230 ms (measured).
-  const ok = await db.rows<{ key: string; minute: number }>(
+  const ok = await db.rows(
+    'retry waste ok minutes',
     `SELECT DISTINCT key_fp AS key, toUInt64(toUnixTimestamp(bucket)) * 1000 AS minute
-     FROM ${database}.${TABLES.calls1m}
+     FROM ${db.tables.calls1m}
      WHERE bucket >= {from_min:DateTime} AND bucket < {to_min:DateTime} AND category = 'ok'
-       AND (key_fp, bucket) IN (SELECT DISTINCT key_fp, toStartOfMinute(ts) FROM ${database}.${TABLES.errors} WHERE ${where})`,
+       AND (key_fp, bucket) IN (SELECT DISTINCT key_fp, toStartOfMinute(ts) FROM ${db.tables.errors} WHERE ${where})`,
     { ...params, from_min: Math.floor(sec(q.from) / 60) * 60, to_min: Math.ceil(sec(q.to)) },
+    { key: 'string', minute: 'number' },
   );
   for (const r of ok) {
     let s = okMinutes.get(r.key);
@@ -91,7 +99,7 @@ export async function queryWasteInputs(
       s = new Set();
       okMinutes.set(r.key, s);
     }
-    s.add(Number(r.minute));
+    s.add(r.minute);
   }
   return { errors, okMinutes };
 }
@@ -104,8 +112,7 @@ export type IncidentGroupBy = 'code' | 'category' | 'provider';
  * provider's calls per minute. From the minute rollup.
  */
 export async function queryIncidentInputs(
-  db: RowQuerier,
-  database: string,
+  db: Querier,
   q: {
     from: number;
     to: number;
@@ -123,19 +130,12 @@ export async function queryIncidentInputs(
   const group = q.by === 'provider' ? "'*'" : q.by === 'category' ? 'toString(category)' : 'toString(code)';
   const range = { from: Math.floor(sec(q.from) / 60) * 60, to: Math.ceil(sec(q.to)) };
   // Aliases differ from column names (ClickHouse would read them in WHERE).
-  const raw = await db.rows<{
-    p: string;
-    g: string;
-    cat: string;
-    minute: number;
-    n: number;
-    ks: string[];
-    tn: string[];
-  }>(
+  const raw = await db.rows(
+    'incident minutes',
     `SELECT toString(provider) AS p, ${group} AS g, toString(argMax(category, errors)) AS cat,
             toUInt64(toUnixTimestamp(bucket)) * 1000 AS minute, sum(errors) AS n,
             groupUniqArray(1000)(key_fp) AS ks, groupUniqArray(1000)(toString(tenant)) AS tn
-     FROM ${database}.${TABLES.calls1m}
+     FROM ${db.tables.calls1m}
      WHERE bucket >= {from:DateTime} AND bucket < {to:DateTime} AND errors > 0
        ${match.length ? `AND (${match.join(' OR ')})` : ''} ${f.sql}
      GROUP BY p, g, bucket
@@ -148,29 +148,32 @@ export async function queryIncidentInputs(
       ...(q.categories ? { m_categories: q.categories } : {}),
       min_per_minute: q.minPerMinute,
     },
+    { p: 'string', g: 'string', cat: 'string', minute: 'number', n: 'number', ks: 'strings', tn: 'strings' },
   );
   const minutes: IncidentMinute[] = raw.map((r) => ({
     provider: r.p,
     group: r.g,
     category: r.cat,
-    minute: Number(r.minute),
-    errors: Number(r.n),
+    minute: r.minute,
+    errors: r.n,
     keys: r.ks,
     tenants: r.tn,
   }));
   // The share is of the provider's whole traffic: key and tenant filters do not shrink it.
   const pf = labelSql(q.filters, ['provider', 'model']);
-  const totals = await db.rows<{ p: string; minute: number; n: number }>(
+  const totals = await db.rows(
+    'incident provider calls',
     `SELECT toString(provider) AS p, toUInt64(toUnixTimestamp(bucket)) * 1000 AS minute, sum(calls) AS n
-     FROM ${database}.${TABLES.calls1m}
+     FROM ${db.tables.calls1m}
      WHERE bucket >= {from:DateTime} AND bucket < {to:DateTime} ${pf.sql}
      GROUP BY p, bucket`,
     { ...pf.params, ...range },
+    { p: 'string', minute: 'number', n: 'number' },
   );
   const providerCalls: ProviderMinute[] = totals.map((r) => ({
     provider: r.p,
-    minute: Number(r.minute),
-    calls: Number(r.n),
+    minute: r.minute,
+    calls: r.n,
   }));
   return { minutes, providerCalls };
 }
@@ -180,26 +183,17 @@ export async function queryIncidentInputs(
  * counts, request ids) are blanked so one wording is one row; a real message is kept as the sample.
  */
 export async function queryWordings(
-  db: RowQuerier,
-  database: string,
+  db: Querier,
   q: { from: number; to: number; filters: LabelFilters; codes: string[] | undefined; limit: number },
 ): Promise<WordingCount[]> {
   const f = labelSql(q.filters);
-  const rows = await db.rows<{
-    p: string;
-    c: string;
-    cat: string;
-    sample: string;
-    calls: number;
-    no_reset: number;
-    first_seen: number;
-    last_seen: number;
-  }>(
+  const rows = await db.rows(
+    'wordings',
     `SELECT toString(provider) AS p, toString(code) AS c, toString(any(category)) AS cat,
             replaceRegexpAll(message, {blank:String}, '#') AS wording,
             any(message) AS sample, count() AS calls, countIf(reset_at IS NULL) AS no_reset,
             toUnixTimestamp64Milli(min(ts)) AS first_seen, toUnixTimestamp64Milli(max(ts)) AS last_seen
-     FROM ${database}.${TABLES.errors}
+     FROM ${db.tables.errors}
      WHERE ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)} AND known AND message != ''
        ${q.codes ? 'AND code IN {codes:Array(String)}' : ''} ${f.sql}
      GROUP BY p, c, wording
@@ -213,15 +207,25 @@ export async function queryWordings(
       to: sec(q.to),
       limit: q.limit,
     },
+    {
+      p: 'string',
+      c: 'string',
+      cat: 'string',
+      sample: 'string',
+      calls: 'number',
+      no_reset: 'number',
+      first_seen: 'number',
+      last_seen: 'number',
+    },
   );
   return rows.map((r) => ({
     provider: r.p,
     code: r.c,
     category: r.cat,
     sample: r.sample,
-    calls: Number(r.calls),
-    no_reset: Number(r.no_reset),
-    first_seen: Number(r.first_seen),
-    last_seen: Number(r.last_seen),
+    calls: r.calls,
+    no_reset: r.no_reset,
+    first_seen: r.first_seen,
+    last_seen: r.last_seen,
   }));
 }

@@ -3,12 +3,7 @@
 // the recent count against its baseline. All from the 1m rollup, so every API replica reads the same
 // numbers. Values are typed parameters; the database name is the validated configured one.
 
-import { TABLES } from './tables.js';
-
-/** Narrow read interface (the API's clickhouseQuerier satisfies it). */
-export interface RowReader {
-  rows<T>(sql: string, params: Record<string, unknown>): Promise<T[]>;
-}
+import type { Querier } from './querier.js';
 
 const MINUTE_MS = 60_000;
 /** Minute buckets that overlap [fromMs, toMs]: DateTime params in seconds. */
@@ -29,29 +24,30 @@ export interface WindowErrorRow {
  * over every group, so the caller can publish the rest as one summed series.
  */
 export async function queryWindowErrors(
-  db: RowReader,
-  database: string,
+  db: Querier,
   q: { fromMs: number; toMs: number; limit: number },
 ): Promise<{ top: WindowErrorRow[]; total: number; groups: number }> {
   const r = minuteRange(q.fromMs, q.toMs);
   const grouped = `
     SELECT provider, model, category, code, sum(errors) AS n
-    FROM ${database}.${TABLES.calls1m}
+    FROM ${db.tables.calls1m}
     WHERE bucket >= {from:DateTime} AND bucket <= {to:DateTime} AND errors > 0
     GROUP BY provider, model, category, code`;
   // The alias n: naming the sum `errors` would shadow the column in WHERE.
-  const top = await db.rows<Omit<WindowErrorRow, 'errors'> & { n: number }>(
+  const top = await db.rows(
+    'window errors',
     `${grouped} ORDER BY n DESC, provider, model, category, code LIMIT {limit:UInt32}`,
     { ...r, limit: q.limit },
+    { provider: 'string', model: 'string', category: 'string', code: 'string', n: 'number' },
   );
-  const [sum] = await db.rows<{ total: number; groups: number }>(
-    `SELECT sum(n) AS total, count() AS groups FROM (${grouped})`,
-    r,
-  );
+  const [sum] = await db.rows('window error total', `SELECT sum(n) AS total, count() AS groups FROM (${grouped})`, r, {
+    total: 'number',
+    groups: 'number',
+  });
   return {
-    top: top.map(({ n, ...labels }) => ({ ...labels, errors: Number(n) })),
-    total: Number(sum?.total ?? 0),
-    groups: Number(sum?.groups ?? 0),
+    top: top.map(({ n, ...labels }) => ({ ...labels, errors: n })),
+    total: sum?.total ?? 0,
+    groups: sum?.groups ?? 0,
   };
 }
 
@@ -64,18 +60,19 @@ export interface WindowKeysRow {
 
 /** Distinct keys with at least one error in the window, per provider, category and code. */
 export async function queryWindowErrorKeys(
-  db: RowReader,
-  database: string,
+  db: Querier,
   q: { fromMs: number; toMs: number; limit: number },
 ): Promise<WindowKeysRow[]> {
-  return db.rows<WindowKeysRow>(
+  return db.rows(
+    'window error keys',
     `SELECT provider, category, code, uniqExact(key_fp) AS keys
-     FROM ${database}.${TABLES.calls1m}
+     FROM ${db.tables.calls1m}
      WHERE bucket >= {from:DateTime} AND bucket <= {to:DateTime} AND errors > 0
      GROUP BY provider, category, code
      ORDER BY keys DESC, provider, category, code
      LIMIT {limit:UInt32}`,
     { ...minuteRange(q.fromMs, q.toMs), limit: q.limit },
+    { provider: 'string', category: 'string', code: 'string', keys: 'number' },
   );
 }
 
@@ -91,24 +88,25 @@ export interface KeyCodeCountsRow {
  * from the 1m rollup, which keeps 14 days, so the baseline must be shorter than that).
  */
 export async function queryKeyCodeCounts(
-  db: RowReader,
-  database: string,
+  db: Querier,
   q: { toMs: number; windowMs: number; baselineMs: number; codes: string[] },
 ): Promise<KeyCodeCountsRow[]> {
   if (q.codes.length === 0) return [];
   const rStart = Math.floor((q.toMs - q.windowMs) / MINUTE_MS) * MINUTE_MS;
   const bStart = rStart - Math.floor(q.baselineMs / MINUTE_MS) * MINUTE_MS;
-  const rows = await db.rows<Omit<KeyCodeCountsRow, 'count'> & { recent: number }>(
+  const rows = await db.rows(
+    'key code counts',
     `SELECT key_fp AS key, code,
             sumIf(errors, bucket >= {r_start:DateTime}) AS recent,
             sumIf(errors, bucket < {r_start:DateTime}) AS baseline_count
-     FROM ${database}.${TABLES.calls1m}
+     FROM ${db.tables.calls1m}
      WHERE bucket >= {b_start:DateTime} AND bucket <= {to:DateTime} AND errors > 0
        AND code IN {codes:Array(String)} AND key_fp != ''
      GROUP BY key_fp, code
      HAVING recent > 0
      ORDER BY recent DESC, key, code`,
     { r_start: rStart / 1000, b_start: bStart / 1000, to: Math.floor(q.toMs / 1000), codes: q.codes },
+    { key: 'string', code: 'string', recent: 'number', baseline_count: 'number' },
   );
-  return rows.map(({ recent, ...r }) => ({ ...r, count: Number(recent), baseline_count: Number(r.baseline_count) }));
+  return rows.map(({ recent, ...r }) => ({ ...r, count: recent }));
 }

@@ -5,6 +5,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Producer } from 'kafkajs';
 import { expect } from 'vitest';
 import { classifyBatch } from '../../services/core/index.js';
+import { clickhouseQuerier } from '../../services/store/querier.js';
+import { type StoredTotals, storedTotals } from '../../services/store/stats.js';
 
 export const TEST_MAX_BYTES = 4096;
 
@@ -113,44 +115,11 @@ export async function produceRange(
   }
 }
 
-async function one(client: ClickHouseClient, query: string): Promise<number> {
-  const rs = await client.query({ query, format: 'JSONEachRow' });
-  const rows = await rs.json<{ n: string | number | null }>();
-  return Number(rows[0]?.n ?? 0);
-}
+export type Counts = StoredTotals;
 
-export interface Counts {
-  rows1m: number;
-  rows1h: number;
-  rows1d: number;
-  errorsRaw: number;
-  errorsDistinct: number;
-  errors1m: number;
-  errors1h: number;
-  errors1d: number;
-  /** Latencies counted in the 1m and 1d rollups' histograms, and their latency_count. */
-  hist1m: number;
-  hist1d: number;
-  latency1m: number;
-}
-
+/** The store's totals (services/store/stats.ts): rollups over all topics, raw errors of `topic`. */
 export async function counts(client: ClickHouseClient, db: string, topic: string): Promise<Counts> {
-  return {
-    rows1m: await one(client, `SELECT sum(calls) AS n FROM ${db}.calls_1m_v2`),
-    rows1h: await one(client, `SELECT sum(calls) AS n FROM ${db}.calls_1h_v2`),
-    rows1d: await one(client, `SELECT sum(calls) AS n FROM ${db}.calls_1d_v2`),
-    errorsRaw: await one(client, `SELECT count() AS n FROM ${db}.errors_v2 WHERE kafka_topic = '${topic}'`),
-    errorsDistinct: await one(
-      client,
-      `SELECT uniqExact(kafka_partition, kafka_offset) AS n FROM ${db}.errors_v2 WHERE kafka_topic = '${topic}'`,
-    ),
-    errors1m: await one(client, `SELECT sum(errors) AS n FROM ${db}.calls_1m_v2`),
-    errors1h: await one(client, `SELECT sum(errors) AS n FROM ${db}.calls_1h_v2`),
-    errors1d: await one(client, `SELECT sum(errors) AS n FROM ${db}.calls_1d_v2`),
-    hist1m: await one(client, `SELECT sum(arraySum(latency_hist.2)) AS n FROM ${db}.calls_1m_v2`),
-    hist1d: await one(client, `SELECT sum(arraySum(latency_hist.2)) AS n FROM ${db}.calls_1d_v2`),
-    latency1m: await one(client, `SELECT sum(latency_count) AS n FROM ${db}.calls_1m_v2`),
-  };
+  return storedTotals(clickhouseQuerier(client, { database: db }), topic);
 }
 
 /** Every row exactly once: rollups agree with each other and with the raw table, no duplicate offsets. */

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { histogramArrays } from '../../services/core/latency-histogram.js';
 import { rollupRows, type StoredCall } from '../../services/store/calls.js';
-import { rollupTable } from '../../services/store/tables.js';
+import { readTables, rollupTable } from '../../services/store/tables.js';
 import { mulberry32 } from '../../services/traffic/index.js';
 
 const T0 = Date.UTC(2026, 7, 3, 10, 0, 0);
@@ -83,9 +83,10 @@ describe('rollupRows', () => {
 
 describe('rollupTable', () => {
   it('reads the fleet rollup unless a query groups or filters by key or tenant', () => {
-    expect(rollupTable('1h', [])).toBe('calls_fleet_1h_v2');
-    expect(rollupTable('1m', ['provider', 'code'])).toBe('calls_fleet_1m_v2');
-    expect(rollupTable('1d', ['provider', 'key'])).toBe('calls_1d_v2');
-    expect(rollupTable('1h', ['tenant'])).toBe('calls_1h_v2');
+    const t = readTables('db');
+    expect(t[rollupTable('1h', [])]).toBe('db.calls_fleet_1h_v2');
+    expect(t[rollupTable('1m', ['provider', 'code'])]).toBe('db.calls_fleet_1m_v2');
+    expect(t[rollupTable('1d', ['provider', 'key'])]).toBe('db.calls_1d_v2');
+    expect(t[rollupTable('1h', ['tenant'])]).toBe('db.calls_1h_v2');
   });
 });

@@ -4,13 +4,13 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Histogram, type Registry } from 'prom-client';
-import type { RowReader } from '../../store/knowledge.js';
+import type { Querier } from '../../store/querier.js';
 import { type KnowledgeOptions, registerKnowledgeMetrics } from '../knowledge-metrics.js';
 
 export interface MetricsOptions {
   registry: Registry;
   /** Publish the knowledge gauges read from this store; absent: request metrics only. */
-  knowledge?: { db: RowReader; database: string; now: () => number; options?: KnowledgeOptions };
+  knowledge?: { db: Querier; now: () => number; options?: KnowledgeOptions };
 }
 
 export const metrics = fp<MetricsOptions>(

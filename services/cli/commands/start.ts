@@ -5,7 +5,8 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import type { Config } from '../../config.js';
 import type { KafkaIngest } from '../../ingest/launch.js';
-import { TABLES } from '../../store/tables.js';
+import { clickhouseQuerier } from '../../store/querier.js';
+import { countCalls } from '../../store/stats.js';
 import {
   checkAuthPolicy,
   createLogger,
@@ -171,15 +172,13 @@ async function runStartDemo(
   const { runDemo, storeTarget } = await import('./demo.js');
   const { fingerprintKey } = await import('../../core/index.js');
   const target = storeTarget(store.calls);
-  const rs = await store.client.query({
-    query: `SELECT sum(calls) AS n FROM ${config.CLICKHOUSE_DATABASE}.${TABLES.calls1d}`,
-    format: 'JSONEachRow',
-  });
-  const [row] = await rs.json<{ n: string | number }>();
+  const stored = await countCalls(
+    clickhouseQuerier(store.client, { database: config.CLICKHOUSE_DATABASE, cluster: config.CLICKHOUSE_CLUSTER }),
+  );
   const now = Date.now();
   const HOUR = 3_600_000;
   try {
-    if (Number(row?.n ?? 0) === 0) {
+    if (stored === 0) {
       log.info('demo: backfilling the last 24 hours');
       const back = await runDemo(
         {
