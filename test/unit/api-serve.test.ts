@@ -1,18 +1,8 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { parseServeArgs } from '../../services/cli/commands/serve.js';
 import { main } from '../../services/cli/main.js';
 import { ConfigError } from '../../services/config.js';
-
-function io(env: Record<string, string>) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c) => (stdout += c));
-  err.on('data', (c) => (stderr += c));
-  return { io: { stdin: new PassThrough(), stdout: out, stderr: err, env }, text: () => ({ stdout, stderr }) };
-}
+import { commandIo } from '../helpers/streams.js';
 
 describe('errorscope serve', () => {
   test.each([
@@ -26,23 +16,23 @@ describe('errorscope serve', () => {
   });
 
   test('--help documents the command', async () => {
-    const t = io({});
+    const t = commandIo({});
     expect(await main(['serve', '--help'], t.io)).toBe(0);
     expect(t.text().stdout).toMatch(/usage: errorscope serve/);
     expect(t.text().stdout).toMatch(/API_TOKENS/);
   });
 
   test('refuses a non-loopback HOST without tokens (exit 2, says how to fix), before opening ClickHouse', async () => {
-    const t = io({ HOST: '0.0.0.0', CHDB_PATH: '/nonexistent/never-created' });
+    const t = commandIo({ HOST: '0.0.0.0', CHDB_PATH: '/nonexistent/never-created' });
     expect(await main(['serve'], t.io)).toBe(2);
     expect(t.text().stderr).toMatch(/API_TOKENS is empty.*ALLOW_NO_AUTH=true/);
   });
 
   test('bad configuration and bad flags are usage errors', async () => {
-    const a = io({ PORT: 'eighty' });
+    const a = commandIo({ PORT: 'eighty' });
     expect(await main(['serve'], a.io)).toBe(2);
     expect(a.text().stderr).toMatch(/PORT/);
-    const b = io({});
+    const b = commandIo({});
     expect(await main(['serve', '--bogus'], b.io)).toBe(2);
     expect(b.text().stderr).toMatch(/unknown option '--bogus'/);
   });

@@ -1,19 +1,8 @@
 // The start-up kit's logger and signal wait: a secret planted in any redacted place never reaches the
 // log's bytes, in either format.
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, REDACT, SECRET_KEYS, scrubSecrets, stopSignal } from '../../services/cli/boot.js';
-
-function capture() {
-  const stream = new PassThrough();
-  let out = '';
-  stream.on('data', (d) => {
-    out += d;
-  });
-  return { stream, text: () => out };
-}
-
-const tick = () => new Promise((r) => setImmediate(r));
+import { capture, tick } from '../helpers/streams.js';
 
 /** The object a redact path describes, with `value` at its end (a wildcard becomes a field name). */
 function plant(path: string, value: string): Record<string, unknown> {

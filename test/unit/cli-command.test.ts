@@ -1,5 +1,4 @@
 // The command kit: flags -> overrides -> configuration -> exit 2 with the usage line, written once.
-import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { defineCommand, UsageError } from '../../services/cli/command.js';
@@ -13,16 +12,7 @@ import { command as start } from '../../services/cli/commands/start.js';
 import { main } from '../../services/cli/main.js';
 import type { Config } from '../../services/config.js';
 import { ConfigError } from '../../services/config.js';
-
-function io(env: Record<string, string> = {}) {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c) => (stdout += c));
-  err.on('data', (c) => (stderr += c));
-  return { io: { stdin: new PassThrough(), stdout: out, stderr: err, env }, text: () => ({ stdout, stderr }) };
-}
+import { commandIo } from '../helpers/streams.js';
 
 const HELP = 'usage: errorscope probe [--port P] [--mode M]\n\n  --port P   listen port (PORT)\n';
 const USAGE_TAIL = 'usage: errorscope probe [--port P] [--mode M]\n(errorscope probe --help lists every option)\n';
@@ -55,11 +45,11 @@ function probe(check?: (config: Config, mode: string) => void) {
 describe('defineCommand: flags -> overrides -> config', () => {
   it('a flag overrides the environment; without it the environment applies', async () => {
     const a = probe();
-    expect(await a.command.run(['--port', '9001', '--mode', 'b'], io({ PORT: '7000' }).io)).toBe(0);
+    expect(await a.command.run(['--port', '9001', '--mode', 'b'], commandIo({ PORT: '7000' }).io)).toBe(0);
     expect(a.seen.config?.PORT).toBe(9001);
     expect(a.seen.mode).toBe('b');
     const b = probe();
-    expect(await b.command.run([], io({ PORT: '7000' }).io)).toBe(0);
+    expect(await b.command.run([], commandIo({ PORT: '7000' }).io)).toBe(0);
     expect(b.seen.config?.PORT).toBe(7000);
     expect(b.seen.mode).toBe('a');
   });
@@ -70,7 +60,7 @@ describe('defineCommand: flags -> overrides -> config', () => {
     [[], { PORT: '99999' }, 'errorscope probe: PORT: Too big: expected number to be <=65535\n'],
   ] as const)('%j with %j: exit 2, the message, the usage line, nothing run', async (args, env, first) => {
     const p = probe();
-    const t = io(env);
+    const t = commandIo(env);
     expect(await p.command.run([...args], t.io)).toBe(2);
     expect(t.text().stderr).toBe(first + USAGE_TAIL);
     expect(t.text().stdout).toBe('');
@@ -79,7 +69,7 @@ describe('defineCommand: flags -> overrides -> config', () => {
 
   it("node:util parseArgs's own errors are usage errors too", async () => {
     const p = probe();
-    const t = io();
+    const t = commandIo();
     expect(await p.command.run(['--nope'], t.io)).toBe(2);
     // The first line is node's wording (it varies between versions); it names the option.
     expect(t.text().stderr).toMatch(/^errorscope probe: [^\n]*'--nope'[^\n]*\n/);
@@ -91,7 +81,7 @@ describe('defineCommand: flags -> overrides -> config', () => {
     const p = probe((config) => {
       if (config.PORT === 1) throw new UsageError('port 1 needs root');
     });
-    const t = io({ PORT: '1' });
+    const t = commandIo({ PORT: '1' });
     expect(await p.command.run([], t.io)).toBe(2);
     expect(t.text().stderr).toBe(`errorscope probe: port 1 needs root\n${USAGE_TAIL}`);
   });
@@ -100,7 +90,7 @@ describe('defineCommand: flags -> overrides -> config', () => {
     const p = probe(() => {
       throw new Error('disk full');
     });
-    await expect(p.command.run([], io().io)).rejects.toThrow('disk full');
+    await expect(p.command.run([], commandIo().io)).rejects.toThrow('disk full');
   });
 
   it('a usage error is a configuration error (a flag is configuration given on the command line)', () => {
@@ -111,7 +101,7 @@ describe('defineCommand: flags -> overrides -> config', () => {
 
 describe('summaries are stated once, in the commands', () => {
   it('errorscope --help lists each command with the summary its own module states', async () => {
-    const t = io();
+    const t = commandIo();
     expect(await main(['--help'], t.io)).toBe(0);
     const commands = { start, ingest, serve, migrate, classify, ship, demo };
     for (const [name, command] of Object.entries(commands)) {

@@ -1,18 +1,7 @@
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger, usePretty } from '../../services/cli/boot.js';
 import { parseConfig } from '../../services/config.js';
-
-function capture() {
-  const stream = new PassThrough();
-  let out = '';
-  stream.on('data', (d) => {
-    out += d;
-  });
-  return { stream, text: () => out };
-}
-
-const tick = () => new Promise((r) => setImmediate(r));
+import { capture, tick } from '../helpers/streams.js';
 
 describe('log format', () => {
   it.each([
