@@ -2,6 +2,7 @@
 // (ajv coerces "Infinity" and "1e309" to Infinity and then skips its range checks on non-finite
 // numbers), and a known path asked with another method is a 405 with Allow, not a 404.
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { scrubSecrets } from '../core/fingerprint.js';
 
 interface NumericParam {
   name: string;
@@ -122,6 +123,6 @@ export function notFoundOr405(table: { allowed(path: string): string[] }) {
     const path = req.url.split('?', 1)[0] ?? '';
     const allowed = table.allowed(path);
     if (allowed.length > 0 && !allowed.includes(req.method)) return methodNotAllowed(req, reply, path, allowed);
-    return reply.status(404).send({ error: 'Not Found', message: `no route ${req.method} ${path}` });
+    return reply.status(404).send({ error: 'Not Found', message: `no route ${req.method} ${scrubSecrets(path)}` });
   };
 }

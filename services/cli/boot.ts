@@ -11,6 +11,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import pretty from 'pino-pretty';
 import type { Config } from '../config.js';
+import { scrubSecrets as scrubText } from '../core/fingerprint.js';
 import type { KafkaIngest, LaunchOptions } from '../ingest/launch.js';
 import type { CallInserter } from '../store/calls.js';
 import type { DeadLetterInserter } from '../store/dead-letters.js';
@@ -96,6 +97,38 @@ export function scrubSecrets<T extends object>(obj: T): T {
   return scrub(obj, 0) as T;
 }
 
+/** A log call's string arguments (its message and format arguments) through the text scrubber. */
+function scrubMessages<A extends unknown[]>(args: A): A {
+  let copy: unknown[] | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a !== 'string') continue;
+    const s = scrubText(a);
+    if (s !== a) {
+      copy ??= [...args];
+      copy[i] = s;
+    }
+  }
+  return (copy ?? args) as A;
+}
+
+/** Fastify's request fields, with the URL scrubbed of keys. */
+function requestLine(req: {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}) {
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? scrubText(req.url) : req.url,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 export function usePretty(format: Config['LOG_FORMAT'], stdoutIsTty: boolean): boolean {
   return format === 'pretty' || (format === 'auto' && stdoutIsTty);
 }
@@ -115,6 +148,15 @@ export function createLogger(cfg: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT'>, opts
     base,
     redact: [...REDACT],
     formatters: { log: scrubSecrets },
+    // A request's URL may carry a key in its query string (`?key=sk-...`, a raw key pasted as a filter):
+    // logged through the text scrubber, which replaces it by its fingerprint.
+    serializers: { req: requestLine },
+    // A message is text too (fastify's own "Route GET:/... not found" quotes the URL).
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, scrubMessages(args));
+      },
+    },
   };
   if (!usePretty(cfg.LOG_FORMAT, opts.isTty ?? process.stdout.isTTY === true)) {
     return opts.destination ? pino(options, opts.destination) : pino(options);
@@ -129,7 +171,7 @@ export function createLogger(cfg: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT'>, opts
         const status = (first.res as { statusCode?: number } | undefined)?.statusCode ?? 0;
         if (status < 400) return;
       }
-      method.apply(this, args);
+      method.apply(this, scrubMessages(args));
     },
   };
   const stream = pretty({

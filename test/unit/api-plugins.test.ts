@@ -13,6 +13,7 @@ import { health } from '../../services/api/plugins/health.js';
 import { metrics } from '../../services/api/plugins/metrics.js';
 import { validation } from '../../services/api/plugins/validation.js';
 import { withDefault } from '../../services/api/schemas.js';
+import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { TAXONOMY } from '../../services/core/taxonomy.js';
 
 const open: FastifyInstance[] = [];
@@ -82,6 +83,22 @@ describe('errors plugin', () => {
       message: 'no route GET /nowhere',
     });
   });
+});
+
+test('a 4xx answer that quotes the request shows a pasted key as its fingerprint', async () => {
+  const app = server();
+  await app.register(errors);
+  const pasted = 'sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0Fe9Dc8Ba7';
+  app.get('/echo', async (req) => {
+    throw new InputError(`by: unknown dimension '${(req.query as { by: string }).by}'`);
+  });
+  const bad = await app.inject({ url: `/echo?by=${pasted}` });
+  expect(bad.statusCode).toBe(400);
+  expect(bad.body).not.toContain(pasted);
+  expect(bad.json().message).toBe(`by: unknown dimension '${fingerprintKey(pasted)}'`);
+  const missing = await app.inject({ url: `/v1/${pasted}` });
+  expect(missing.statusCode).toBe(404);
+  expect(missing.json().message).toBe(`no route GET /v1/${fingerprintKey(pasted)}`);
 });
 
 describe('validation plugin', () => {

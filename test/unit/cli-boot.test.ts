@@ -1,7 +1,9 @@
 // The start-up kit's logger and signal wait: a secret planted in any redacted place never reaches the
 // log's bytes, in either format.
+import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createLogger, REDACT, SECRET_KEYS, scrubSecrets, stopSignal } from '../../services/cli/boot.js';
+import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { capture, tick } from '../helpers/streams.js';
 
 /** The object a redact path describes, with `value` at its end (a wildcard becomes a field name). */
@@ -144,5 +146,25 @@ describe('the stop signal', () => {
     expect(await stop.received).toBe('SIGINT');
     stop.dispose();
     expect([process.listenerCount('SIGTERM'), process.listenerCount('SIGINT')]).toEqual(before);
+  });
+});
+
+describe('a request URL in the log', () => {
+  it('a key in the query string or the path is logged as its fingerprint', async () => {
+    const out = capture();
+    const log = createLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, { destination: out.stream, isTty: false });
+    const app = Fastify({ loggerInstance: log });
+    app.get('/api/v1/samples', async () => ({ rows: [] }));
+    const pasted = 'sk-proj-Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8';
+    const named = 'not-shaped-like-a-key-but-named-api_key';
+    await app.inject({ url: `/api/v1/samples?key=${pasted}&api_key=${named}` });
+    await app.inject({ url: `/api/v1/${pasted}` });
+    await app.close();
+    await tick();
+    const text = out.text();
+    expect(text).not.toContain(pasted);
+    expect(text).not.toContain(named);
+    expect(text).toContain(fingerprintKey(pasted));
+    expect(text).toContain('/api/v1/samples?key=');
   });
 });

@@ -4,6 +4,7 @@
 import { ClickHouseError } from '@clickhouse/client';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { scrubSecrets } from '../../core/fingerprint.js';
 import { TimeInputError } from '../../query/timeparse.js';
 import { InputError } from '../dimensions.js';
 import { methodGuard, notFoundOr405, routeTable } from '../guards.js';
@@ -37,8 +38,17 @@ function isClickHouseError(err: unknown): err is ClickHouseError {
   );
 }
 
-/** The HTTP answer for an exception: status and public message; 5xx messages are generic. */
+/**
+ * The HTTP answer for an exception: status and public message; 5xx messages are generic. A 4xx message
+ * may quote the request (`unknown dimension '...'`), where a raw key pasted by mistake would be echoed:
+ * it goes through the scrubber, which replaces keys by their fingerprints.
+ */
 export function toHttpError(err: unknown): { status: number; error: string; message: string } {
+  const answer = httpErrorOf(err);
+  return answer.status < 500 ? { ...answer, message: scrubSecrets(answer.message) } : answer;
+}
+
+function httpErrorOf(err: unknown): { status: number; error: string; message: string } {
   if (err instanceof InputError || err instanceof TimeInputError) {
     return { status: 400, error: 'Bad Request', message: err.message };
   }
@@ -85,8 +95,8 @@ export const errors = fp(
     app.addHook('onRequest', methodGuard(routes));
     app.setErrorHandler((err, req, reply) => {
       const c = toHttpError(err);
-      if (c.status >= 500) req.log.error({ err, url: req.url }, 'request failed');
-      else if (isClickHouseError(err)) req.log.warn({ err, url: req.url }, 'query rejected');
+      if (c.status >= 500) req.log.error({ err, url: scrubSecrets(req.url) }, 'request failed');
+      else if (isClickHouseError(err)) req.log.warn({ err, url: scrubSecrets(req.url) }, 'query rejected');
       if (c.status === 429 || c.status === 503) {
         const retry = reply.getHeader('retry-after');
         if (retry === undefined) reply.header('retry-after', '10');
