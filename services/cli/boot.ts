@@ -11,7 +11,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import pretty from 'pino-pretty';
 import type { Config } from '../config.js';
-import { scrubSecrets as scrubText } from '../core/fingerprint.js';
+import { scrubSecrets } from '../core/fingerprint.js';
 import type { KafkaIngest, LaunchOptions } from '../ingest/launch.js';
 import type { CallInserter } from '../store/calls.js';
 import type { DeadLetterInserter } from '../store/dead-letters.js';
@@ -46,7 +46,7 @@ export const SECRET_KEYS: ReadonlySet<string> = new Set(
  * What pino redacts in the objects its serializers produce (fastify's `req`, which carries the headers
  * when a serializer includes them) and in a child logger's bindings: a request's credential headers, and
  * every secret field at the top of a line. Static paths only: fast-redact's wildcard paths cost about 5x
- * per line; scrubSecrets covers the depths.
+ * per line; redactSecretFields covers the depths.
  */
 export const REDACT: readonly string[] = [
   ...SECRET_FIELDS,
@@ -93,7 +93,7 @@ function scrub(value: unknown, depth: number): unknown {
  * `{ config: { API_TOKENS } }`, a gateway row's `authorization`) has its value replaced by
  * '[Redacted]'. The object logged is never changed: what holds a secret is copied.
  */
-export function scrubSecrets<T extends object>(obj: T): T {
+export function redactSecretFields<T extends object>(obj: T): T {
   return scrub(obj, 0) as T;
 }
 
@@ -103,7 +103,7 @@ function scrubMessages<A extends unknown[]>(args: A): A {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (typeof a !== 'string') continue;
-    const s = scrubText(a);
+    const s = scrubSecrets(a);
     if (s !== a) {
       copy ??= [...args];
       copy[i] = s;
@@ -122,7 +122,7 @@ function requestLine(req: {
 }) {
   return {
     method: req.method,
-    url: typeof req.url === 'string' ? scrubText(req.url) : req.url,
+    url: typeof req.url === 'string' ? scrubSecrets(req.url) : req.url,
     host: req.host,
     remoteAddress: req.ip,
     remotePort: req.socket?.remotePort,
@@ -147,7 +147,7 @@ export function createLogger(cfg: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT'>, opts
     level: cfg.LOG_LEVEL,
     base,
     redact: [...REDACT],
-    formatters: { log: scrubSecrets },
+    formatters: { log: redactSecretFields },
     // A request's URL may carry a key in its query string (`?key=sk-...`, a raw key pasted as a filter):
     // logged through the text scrubber, which replaces it by its fingerprint.
     serializers: { req: requestLine },

@@ -2,7 +2,7 @@
 // log's bytes, in either format.
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { createLogger, REDACT, SECRET_KEYS, scrubSecrets, stopSignal } from '../../services/cli/boot.js';
+import { createLogger, REDACT, redactSecretFields, SECRET_KEYS, stopSignal } from '../../services/cli/boot.js';
 import { fingerprintKey } from '../../services/core/fingerprint.js';
 import { capture, tick } from '../helpers/streams.js';
 
@@ -55,11 +55,11 @@ describe('one redact list for every command', () => {
 
   it('the object logged is not changed; one without secrets is not copied', () => {
     const planted = { status: 429, envelope: { api_key: 'sk-live-1', model: 'glm-4.6' } };
-    const scrubbed = scrubSecrets(planted);
+    const scrubbed = redactSecretFields(planted);
     expect(scrubbed).toEqual({ status: 429, envelope: { api_key: '[Redacted]', model: 'glm-4.6' } });
     expect(planted.envelope.api_key).toBe('sk-live-1');
     const clean = { status: 200, req: { url: '/x' } };
-    expect(scrubSecrets(clean)).toBe(clean);
+    expect(redactSecretFields(clean)).toBe(clean);
   });
 
   it.each(FORMATS)(
