@@ -39,26 +39,41 @@ const envSchema = z.object({
   INGEST_MAX_MESSAGE_BYTES: z.coerce.number().int().positive().default(1_048_576),
   /** What a message of KAFKA_TOPIC holds: an envelope, or an OTLP export request (Collector kafka exporter). */
   INGEST_FORMAT: z.enum(['envelope', 'otlp_proto', 'otlp_json']).default('envelope'),
-  INGEST_SEGMENT_MAX: z.coerce.number().int().positive().max(500_000).default(20_000),
   /**
-   * Kafka fetch sizes of the ingest worker: one partition batch (one insert) is at most the first,
-   * one fetch across partitions at most the second. Larger batches amortize each insert's fixed
-   * cost (bench ingest: 2 MiB 11.6k, 4 MiB 13.3k, 8 MiB 14.1k msgs/s) at more memory (peak RSS
-   * 624, 786, 921 MB). Never lower them while recorded segments are
-   * pending (docs/scaling.md).
+   * A segment (one insert block of one partition) spans fetches while the partition has a backlog; it
+   * is inserted when it holds INGEST_SEGMENT_MAX messages, has been open INGEST_SEGMENT_MAX_MS, or the
+   * consumer caught up, and every open segment is inserted once they hold ~INGEST_SEGMENT_MAX_BYTES
+   * together (insert bodies and rollup groups). Bigger segments amortize each insert's fixed cost (the
+   * engine's ~90 ms per segment): bench ingest, live, 1M messages, CPU per message 29.9 us at 20k,
+   * 19.7 at 100k. The byte budget bounds backfills, whose calls barely aggregate (8 MiB per partition
+   * measured 16.5k msgs/s and 764 MB peak RSS, 16 MiB 19.7k and 1006 MB, 4 MiB 13.6k and 649 MB).
+   */
+  INGEST_SEGMENT_MAX: z.coerce.number().int().positive().max(1_000_000).default(100_000),
+  INGEST_SEGMENT_MAX_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
+  INGEST_SEGMENT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(65_536)
+    .max(4 * 1024 * 1024 * 1024)
+    .default(32 * 1024 * 1024),
+  /**
+   * Kafka fetch sizes of the ingest worker: one partition's part of a fetch, and one fetch across
+   * partitions. A segment spans fetches, so these bound only the fetched bytes held at once: 512 KiB
+   * per partition measured the same CPU per message as 4 MiB (18.3 vs 20.8 us, live) at ~110 MB
+   * less peak RSS. A message larger than them is still fetched whole (one at a time).
    */
   INGEST_FETCH_MAX_BYTES_PER_PARTITION: z.coerce
     .number()
     .int()
     .min(65_536)
     .max(256 * 1024 * 1024)
-    .default(4 * 1024 * 1024),
+    .default(512 * 1024),
   INGEST_FETCH_MAX_BYTES: z.coerce
     .number()
     .int()
     .min(65_536)
     .max(1024 * 1024 * 1024)
-    .default(32 * 1024 * 1024),
+    .default(16 * 1024 * 1024),
   /**
    * Partition batches the ingest worker processes at once (kafkajs partitionsConsumedConcurrently):
    * JavaScript classifies some while the engine inserts others. Memory grows with it (each batch

@@ -149,6 +149,8 @@ export async function launchKafkaIngest(
         dlqTopic: cfg.KAFKA_DLQ_TOPIC,
         maxMessageBytes: cfg.INGEST_MAX_MESSAGE_BYTES,
         segmentMax: cfg.INGEST_SEGMENT_MAX,
+        segmentMaxMs: cfg.INGEST_SEGMENT_MAX_MS,
+        segmentMaxBytes: cfg.INGEST_SEGMENT_MAX_BYTES,
         rawTtlDays: cfg.RAW_TTL_DAYS,
         maxBytesPerPartition: cfg.INGEST_FETCH_MAX_BYTES_PER_PARTITION,
         maxBytes: cfg.INGEST_FETCH_MAX_BYTES,

@@ -42,9 +42,15 @@ export class IngestMetrics {
     labelNames: ['topic'],
     registers: [this.registry],
   });
-  readonly partialWaits = new Counter({
-    name: 'errorscope_ingest_partial_segment_waits_total',
-    help: 'Batches that ended inside a recorded segment (the rest is refetched)',
+  readonly segments = new Counter({
+    name: 'errorscope_ingest_segments_total',
+    help: 'Segments inserted, by why they were closed: full (INGEST_SEGMENT_MAX), caught_up (no backlog), age (INGEST_SEGMENT_MAX_MS), bytes (INGEST_SEGMENT_MAX_BYTES), boundary (a recorded segment follows), recorded (a replay reached its recorded end)',
+    labelNames: ['topic', 'closed'],
+    registers: [this.registry],
+  });
+  readonly replaySpans = new Counter({
+    name: 'errorscope_ingest_replay_spans_total',
+    help: 'Batches that ended inside a replayed segment (it continues in the next fetch)',
     labelNames: ['topic'],
     registers: [this.registry],
   });
@@ -63,7 +69,7 @@ export class IngestMetrics {
   });
   readonly lag = new Gauge({
     name: 'errorscope_ingest_lag_messages',
-    help: 'High watermark of the partition minus the next offset to process, as of the last batch',
+    help: 'High watermark of the partition minus the offset committed (an open segment counts until it is inserted), as of the last batch',
     labelNames: ['topic', 'partition'],
     registers: [this.registry],
   });

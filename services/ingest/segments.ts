@@ -1,115 +1,138 @@
-// Cutting a Kafka partition batch into insert segments, the exactly-once part of ingestion. Pure.
+// Cutting a partition's messages into insert segments, the exactly-once part of ingestion. Pure.
 //
-// Why not a token from the batch's offset range alone: after a crash the batch redelivered from the
-// committed offset can be LONGER than the one inserted before it (more messages arrived meanwhile),
-// so its range and its token differ and ClickHouse would count the overlap twice. Instead every
-// segment is written to ingest_batches_v1 (the intent) before it is inserted, and a redelivered batch
-// is cut on the recorded boundaries first, each recorded segment re-inserted with its recorded token
-// (ClickHouse drops the block if it had landed); only the messages past the last recorded segment
-// form new segments, each recorded before it is inserted.
+// A segment is a run of consecutive messages of one partition inserted as one block under one
+// deduplication token. It may span several fetches: the worker keeps it open (aggregating what it
+// has classified) while the partition has a backlog, and inserts it when it is full, when the
+// consumer has caught up, or when it has been open long enough. Its offsets are committed only after
+// it landed, so a crash loses nothing but the open segment's work, which is fetched again.
+//
+// Why not a token from the offset range alone: after a crash the messages redelivered from the
+// committed offset can run LONGER than the segment inserted before it (more arrived meanwhile), so a
+// range-derived token would differ and ClickHouse would count the overlap twice. Instead every
+// segment is written to ingest_batches_v1 (the intent) before it is inserted, and redelivered
+// messages are cut on the recorded boundaries first, each recorded segment re-inserted with its
+// recorded token (ClickHouse drops the block if it had landed); only the messages past the last
+// recorded segment form new segments, each recorded before it is inserted.
 
 import type { SegmentIntent } from '../store/intents.js';
 
 export type { SegmentIntent };
 
-interface PlannedSegment extends SegmentIntent {
-  /** True when the segment replays a recorded intent (same boundaries, same token). */
-  recorded: boolean;
-  /** Index range [start, end) into the batch's messages. */
-  start: number;
-  end: number;
+/** The segment being filled, carried from one batch of its partition to the next. */
+export interface OpenSegment {
+  /** First offset of the segment (a recorded one's recorded first offset). */
+  first: number;
+  /** Offset of the last message taken so far (first - 1 before any). */
+  last: number;
+  /** Messages taken so far. */
+  count: number;
+  /** Set when the segment replays a recorded one: it ends where that one ended, with its token. */
+  intent: SegmentIntent | null;
 }
 
-export interface SegmentPlan {
-  segments: PlannedSegment[];
+/** Messages [start, end) of the batch belong to `segment`. */
+export interface Piece {
+  start: number;
+  end: number;
+  segment: OpenSegment;
+  /** The segment is whole once this piece is added: insert it. */
+  complete: boolean;
+  /** Why it is whole: `full` (INGEST_SEGMENT_MAX), `boundary` (a recorded segment follows), `recorded` (a replay reached its recorded end). */
+  closed: 'full' | 'boundary' | 'recorded' | null;
+}
+
+export interface Cut {
+  pieces: Piece[];
+  /** The segment left open at the end of the batch (the last piece's, when not complete). */
+  open: OpenSegment | null;
   /**
-   * Index of the first message left unresolved (`offsets.length` when every message is planned).
-   * Less than that when the batch ends inside a recorded segment: inserting the part under the whole
-   * segment's token would make ClickHouse drop either the part or, later, the rest of the segment,
-   * and a fresh token would count the part twice if the whole segment had landed. So the part is left
-   * unresolved and kafkajs fetches it again from the committed offset, normally whole.
-   */
-  stopAt: number;
-  /** Why the plan stopped early, for logs and metrics. */
-  stopReason: 'ends-inside-recorded-segment' | null;
-  /**
-   * True when the batch started strictly inside a recorded segment (only after a manual offset reset
+   * True when the fetch started strictly inside a recorded segment (only after a manual offset reset
    * into the middle of one): its messages are re-cut as new segments, since nothing can tell whether
    * the recorded segment had landed.
    */
   startedInsideRecorded: boolean;
 }
 
-export interface PlanOptions {
-  /** Where this fetch started (the committed or resolved offset), normally the first message's offset. */
+export interface CutOptions {
+  /** Where this fetch started (the resolved or committed offset), normally the first message's offset. */
   fetchedOffset: number;
   /** Offset of the last record of the fetched data, including records kafkajs filtered out. */
   batchLastOffset: number;
   /** INGEST_SEGMENT_MAX: most messages in one new segment (one ClickHouse insert block). */
   maxMessages: number;
-  /** Token of a new segment [first, last]. Must be deterministic for the same partition and range. */
-  token(first: number, last: number): string;
 }
 
 /**
- * Plans the inserts of one partition batch. `offsets` are the batch's message offsets in ascending
- * order; `intents` the recorded segments of this partition that end at or after `fetchedOffset`.
+ * Cuts one partition batch into pieces of segments, continuing `open` (the segment the previous batch
+ * of this partition left open, whose next message is the batch's first). `offsets` are the batch's
+ * message offsets in ascending order; `intents` the recorded segments of this partition that end at
+ * or after where its consumption started.
  */
-export function planSegments(
+export function cutBatch(
   offsets: readonly number[],
   intents: readonly SegmentIntent[],
-  opts: PlanOptions,
-): SegmentPlan {
+  open: OpenSegment | null,
+  opts: CutOptions,
+): Cut {
   const maxMessages = Math.max(1, Math.floor(opts.maxMessages));
-  const recorded = [...intents]
-    .filter((i) => i.last >= opts.fetchedOffset)
-    .sort((a, b) => a.first - b.first || a.last - b.last);
-  const segments: PlannedSegment[] = [];
+  const from = open ? open.first : opts.fetchedOffset;
+  const recorded = intents.filter((i) => i.last >= from).sort((a, b) => a.first - b.first || a.last - b.last);
+  const pieces: Piece[] = [];
   let startedInsideRecorded = false;
-  let k = 0;
+  let seg = open;
   let i = 0;
-  while (i < offsets.length) {
-    const o = offsets[i] as number;
-    while (k < recorded.length && (recorded[k] as SegmentIntent).last < o) k++;
-    const intent = recorded[k];
-    if (intent && intent.first <= o) {
-      if (intent.first < opts.fetchedOffset) {
-        // The fetch began inside this segment: re-cut what we have up to its end as new segments.
-        startedInsideRecorded = true;
-        const end = takeWhile(offsets, i, maxMessages, (x) => x <= intent.last);
-        segments.push(newSegment(offsets, i, end, opts));
-        i = end;
-        k++;
-        continue;
+  // A carried segment takes at least one (maybe empty) piece, so it is completed or carried on.
+  while (i < offsets.length || (seg && pieces.length === 0)) {
+    if (!seg) {
+      const o = offsets[i] as number;
+      const r = recorded.find((x) => x.first <= o && o <= x.last);
+      if (r && r.first >= opts.fetchedOffset) seg = { first: r.first, last: r.first - 1, count: 0, intent: r };
+      else {
+        if (r) startedInsideRecorded = true;
+        seg = { first: o, last: o - 1, count: 0, intent: null };
       }
-      if (opts.batchLastOffset < intent.last) {
-        return { segments, stopAt: i, stopReason: 'ends-inside-recorded-segment', startedInsideRecorded };
-      }
-      const end = takeWhile(offsets, i, Number.POSITIVE_INFINITY, (x) => x <= intent.last);
-      segments.push({ first: intent.first, last: intent.last, token: intent.token, recorded: true, start: i, end });
-      i = end;
-      k++;
-      continue;
     }
-    // New messages: a fresh segment that never crosses into the next recorded one.
-    const limit = intent ? intent.first : Number.POSITIVE_INFINITY;
-    const end = takeWhile(offsets, i, maxMessages, (x) => x < limit);
-    segments.push(newSegment(offsets, i, end, opts));
+    let end = i;
+    let complete: boolean;
+    let closed: Piece['closed'] = null;
+    if (seg.intent) {
+      const stop = seg.intent.last;
+      while (end < offsets.length && (offsets[end] as number) <= stop) end++;
+      complete = end < offsets.length || opts.batchLastOffset >= stop;
+      if (complete) closed = 'recorded';
+    } else {
+      // A new segment never crosses into a recorded one, and one begun inside a recorded segment (a
+      // fetch started there) ends where that one ended.
+      const bound = freshBound(recorded, seg.first);
+      while (end < offsets.length && seg.count + (end - i) < maxMessages && (offsets[end] as number) <= bound) end++;
+      if (seg.count + (end - i) >= maxMessages) closed = 'full';
+      else if (end < offsets.length || opts.batchLastOffset >= bound) closed = 'boundary';
+      complete = closed !== null;
+    }
+    if (end > i) {
+      seg.count += end - i;
+      seg.last = offsets[end - 1] as number;
+    }
+    pieces.push({ start: i, end, segment: seg, complete, closed });
     i = end;
+    if (complete) seg = null;
+    else break;
   }
-  return { segments, stopAt: offsets.length, stopReason: null, startedInsideRecorded };
+  return { pieces, open: seg, startedInsideRecorded };
 }
 
-function takeWhile(offsets: readonly number[], from: number, max: number, ok: (offset: number) => boolean): number {
-  let j = from;
-  while (j < offsets.length && j - from < max && ok(offsets[j] as number)) j++;
-  return j;
+/** The last offset a new segment starting at `first` may take. */
+function freshBound(recorded: readonly SegmentIntent[], first: number): number {
+  for (const r of recorded) {
+    if (r.first < first && first <= r.last) return r.last;
+    if (r.first > first) return r.first - 1;
+  }
+  return Number.POSITIVE_INFINITY;
 }
 
-function newSegment(offsets: readonly number[], start: number, end: number, opts: PlanOptions): PlannedSegment {
-  const first = offsets[start] as number;
-  const last = offsets[end - 1] as number;
-  return { first, last, token: opts.token(first, last), recorded: false, start, end };
+/** The offset to commit once `seg` has landed: the first one after it. */
+export function segmentEnd(seg: OpenSegment): number {
+  return (seg.intent ? seg.intent.last : seg.last) + 1;
 }
 
 /** The deduplication token of a Kafka segment: unique per consumer group, topic, partition and range. */

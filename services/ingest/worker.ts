@@ -1,30 +1,48 @@
 // The Kafka ingest worker: kafkajs consumer group -> segments -> classifyBatch -> store (v2), poison
-// messages to the dead-letter topic, offsets resolved per segment only after ClickHouse (and the
-// dead-letter topic) acknowledged, committed by kafkajs after each batch.
+// messages to the dead-letter topic. A segment (services/ingest/segments.ts) may span fetches: while
+// a partition has a backlog its classified messages are aggregated into one open block, resolved (so
+// kafkajs fetches on) but not committed; the block is inserted when it is full, when the consumer has
+// caught up, or when it has been open long enough, and only once ClickHouse (and the dead-letter
+// topic) acknowledged it is the offset after it committed, by the worker.
 //
-// Failure policy: any error in a batch (ClickHouse down, dead-letter topic unavailable) is thrown, so
-// nothing past the last acknowledged segment is resolved or committed. kafkajs then retries the fetch
-// from the last resolved offset with exponential backoff (RETRY) and, when the retries run out,
-// restarts the consumer (restartOnFailure), which rejoins the group and resumes from the committed
-// offset. Nothing is buffered between attempts: memory is bounded by one fetch (maxBytes).
+// Failure policy: any error in a batch (ClickHouse down, dead-letter topic unavailable) drops the
+// partition's open segment, seeks back to the last commit and is thrown, so nothing past the last
+// acknowledged segment is committed. kafkajs then retries the fetch with exponential backoff (RETRY)
+// and, when the retries run out, restarts the consumer (restartOnFailure), which rejoins the group and
+// resumes from the committed offsets. Memory is bounded by one fetch (maxBytes) plus the open
+// segments' aggregates (INGEST_SEGMENT_MAX_BYTES for all partitions together).
 import { performance } from 'node:perf_hooks';
 import {
   type Consumer,
   type EachBatchPayload,
   type Kafka,
+  type KafkaMessage,
   Partitioners,
   type Producer,
   type RetryOptions,
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { OtlpMapOptions } from '../core/otlp.js';
-import { countBeyondRetention } from '../core/retention.js';
+import {
+  addBeyondRetention,
+  type BeyondRetention,
+  countBeyondRetention,
+  emptyBeyondRetention,
+} from '../core/retention.js';
 import { type DeadLetterMessage, type DeadLetterSink, kafkaDeadLetters } from '../kafka/dlq.js';
-import type { CallInserter } from '../store/calls.js';
+import type { BlockInserter, CallBlock } from '../store/calls.js';
 import type { IntentStore, PartitionRef } from '../store/intents.js';
 import { classifyMessages, type IngestFormat, type IngestInput } from './formats.js';
 import type { IngestMetrics } from './metrics.js';
-import { kafkaSegmentToken, mergeIntents, planSegments, type SegmentIntent } from './segments.js';
+import {
+  cutBatch,
+  kafkaSegmentToken,
+  mergeIntents,
+  type OpenSegment,
+  type Piece,
+  type SegmentIntent,
+  segmentEnd,
+} from './segments.js';
 
 export interface WorkerOptions {
   topic: string;
@@ -32,8 +50,15 @@ export interface WorkerOptions {
   dlqTopic: string;
   /** INGEST_MAX_MESSAGE_BYTES */
   maxMessageBytes: number;
-  /** INGEST_SEGMENT_MAX */
+  /** INGEST_SEGMENT_MAX: most messages in one segment (one insert). */
   segmentMax: number;
+  /** INGEST_SEGMENT_MAX_MS: a segment open this long while the partition has a backlog is inserted. */
+  segmentMaxMs?: number;
+  /**
+   * INGEST_SEGMENT_MAX_BYTES: when the open segments of all partitions hold this much together (insert
+   * bodies and rollup groups), each is inserted at its partition's next batch.
+   */
+  segmentMaxBytes?: number;
   /** RAW_TTL_DAYS: the raw errors table's retention, for counting what it drops at insert. */
   rawTtlDays?: number;
   /** Where a group with no committed offset starts (default: the earliest message). */
@@ -60,7 +85,7 @@ export interface WorkerOptions {
 
 export interface WorkerDeps {
   kafka: Kafka;
-  inserter: CallInserter;
+  inserter: BlockInserter;
   intents: IntentStore;
   log: Logger;
   metrics?: IngestMetrics;
@@ -80,6 +105,30 @@ const RETRY: RetryOptions = {
   retries: 8,
 };
 
+type SegmentClose = NonNullable<Piece['closed']> | 'caught_up' | 'age' | 'bytes';
+
+/** A partition's open segment and what its messages became so far. */
+interface OpenBlock {
+  segment: OpenSegment;
+  block: CallBlock;
+  letters: DeadLetterMessage[];
+  /** Messages taken (rows, dead letters or skipped). */
+  consumed: number;
+  beyond: BeyondRetention;
+  openedAt: number;
+}
+
+interface PartitionState {
+  ref: PartitionRef;
+  /** Recorded segments of the partition from where its consumption began. */
+  intents: SegmentIntent[];
+  open: OpenBlock | null;
+  /** Where the open segment begins: the offset last committed (or fetched from at the start). */
+  base: number;
+  /** The offset the next fetch of the partition starts at. */
+  next: number;
+}
+
 const REBALANCE_ERRORS = new Set([
   'REBALANCE_IN_PROGRESS',
   'UNKNOWN_MEMBER_ID',
@@ -91,8 +140,14 @@ export class IngestWorker {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly deadLetters: DeadLetterSink;
-  /** Recorded segments per partition, loaded lazily; dropped on every (re)join and after any failure. */
-  private readonly cache = new Map<number, SegmentIntent[]>();
+  /**
+   * Per assigned partition: its recorded segments (loaded at its first batch) and its open segment.
+   * Dropped on every (re)join and for a partition whose batch failed: the next batch then starts again
+   * from the last commit, which is where the dropped state began.
+   */
+  private readonly partitions = new Map<number, PartitionState>();
+  private readonly segmentMaxMs: number;
+  private readonly segmentMaxBytes: number;
   private crashed: string | null = null;
   /** When the consumer last showed it reaches the broker and makes progress (a fetch, an inserted segment). */
   private progressAt = 0;
@@ -113,13 +168,15 @@ export class IngestWorker {
     private readonly opts: WorkerOptions,
   ) {
     const log = deps.log;
+    this.segmentMaxMs = opts.segmentMaxMs ?? 5_000;
+    this.segmentMaxBytes = opts.segmentMaxBytes ?? 32 * 1024 * 1024;
     this.consumer = deps.kafka.consumer({
       groupId: opts.groupId,
       sessionTimeout: opts.sessionTimeout ?? 30_000,
       heartbeatInterval: opts.heartbeatInterval ?? 3_000,
       rebalanceTimeout: 60_000,
-      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
-      maxBytes: opts.maxBytes ?? 32 * 1024 * 1024,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 512 * 1024,
+      maxBytes: opts.maxBytes ?? 16 * 1024 * 1024,
       allowAutoTopicCreation: false,
       retry: {
         ...RETRY,
@@ -154,11 +211,11 @@ export class IngestWorker {
       this.restartFailure = null;
     });
     this.consumer.on(GROUP_JOIN, (e) => {
-      this.cache.clear();
+      this.partitions.clear();
       log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined the consumer group');
     });
     this.consumer.on(CRASH, (e) => {
-      this.cache.clear();
+      this.partitions.clear();
       this.restartFailure = `consumer restarting: ${e.payload.error.message}`;
       if (!e.payload.restart) {
         this.crashed = e.payload.error.message;
@@ -173,7 +230,9 @@ export class IngestWorker {
     await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
     await this.consumer.run({
       eachBatchAutoResolve: false,
-      autoCommit: true,
+      // Offsets are committed by the worker once a segment landed (resolving them only moves the
+      // fetch position, so an open segment can span fetches).
+      autoCommit: false,
       partitionsConsumedConcurrently: this.opts.concurrency ?? 1,
       eachBatch: (payload) => this.handleBatch(payload),
     });
@@ -210,102 +269,98 @@ export class IngestWorker {
     return null;
   }
 
-  async handleBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+  async handleBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isStale,
+    commitOffsetsIfNecessary,
+  }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const { topic, partition } = batch;
     const { log, metrics } = this.deps;
     const t0 = performance.now();
-    const ref: PartitionRef = { groupId: this.opts.groupId, topic, partition };
     const messages = batch.messages;
     const offsets = messages.map((m) => Number(m.offset));
     // kafkajs keeps where the fetch started (the resolved/committed offset) on the batch object.
     const fetchedOffset = Number((batch as { fetchedOffset?: string }).fetchedOffset ?? offsets[0]);
-    let resolved = fetchedOffset;
+    let state = this.partitions.get(partition);
+    if (state && state.next !== fetchedOffset) {
+      // kafkajs fetched from elsewhere than where this partition's open segment continues (a seek):
+      // the open segment's work is dropped and everything from its start is fetched again.
+      log.warn(
+        { topic, partition, fetchedOffset, expected: state.next },
+        'fetch does not continue the open segment; refetching it',
+      );
+      this.drop(topic, partition, state);
+      return;
+    }
     try {
-      let intents = this.cache.get(partition);
-      if (!intents) {
-        intents = await this.deps.intents.load(ref, fetchedOffset);
-        this.cache.set(partition, intents);
+      if (!state) {
+        const ref: PartitionRef = { groupId: this.opts.groupId, topic, partition };
+        state = {
+          ref,
+          intents: await this.deps.intents.load(ref, fetchedOffset),
+          open: null,
+          base: fetchedOffset,
+          next: fetchedOffset,
+        };
+        this.partitions.set(partition, state);
       }
-      const plan = planSegments(offsets, intents, {
+      const batchLastOffset = Number(batch.lastOffset());
+      const cut = cutBatch(offsets, state.intents, state.open?.segment ?? null, {
         fetchedOffset,
-        batchLastOffset: Number(batch.lastOffset()),
+        batchLastOffset,
         maxMessages: this.opts.segmentMax,
-        token: (first, last) => kafkaSegmentToken(this.opts.groupId, topic, partition, first, last),
       });
-      const fresh = plan.segments.filter((s) => !s.recorded).map(({ first, last, token }) => ({ first, last, token }));
-      if (fresh.length > 0) {
-        // Write-ahead: the boundaries are durable before any of these rows reach ClickHouse.
-        await this.deps.intents.record(ref, fresh);
-        this.cache.set(partition, mergeIntents(intents, fresh, fetchedOffset));
-      }
-      if (plan.startedInsideRecorded) {
+      if (cut.startedInsideRecorded) {
         log.warn(
           { topic, partition, fetchedOffset },
           'fetch started inside a recorded segment (manual offset reset?): re-cut as new segments',
         );
       }
-      for (const seg of plan.segments) {
-        if (isStale()) break;
-        const slice = messages.slice(seg.start, seg.end);
-        const inputs: IngestInput[] = slice.map((m) => ({
-          value: m.value,
-          fallbackTs: Number(m.timestamp),
-          transport: { src: 'kafka', kafka_topic: topic, kafka_partition: partition, kafka_offset: Number(m.offset) },
-        }));
-        const { rows, rejected } = classifyMessages(inputs, this.opts.format ?? 'envelope', {
-          maxBytes: this.opts.maxMessageBytes,
-          map: this.opts.otlp,
-        });
-        const stored = rows.length;
-        const beyond = metrics && stored > 0 ? countBeyondRetention(rows, Date.now(), this.opts.rawTtlDays) : null;
-        await this.deps.inserter.insertCalls(rows, seg.token);
-        if (rejected.length > 0) {
-          const letters: DeadLetterMessage[] = rejected.map((r) => {
-            const m = slice[r.index] as (typeof slice)[number];
-            return {
-              topic,
-              partition,
-              offset: Number(m.offset),
-              timestamp: m.timestamp,
-              key: m.key ?? null,
-              value: m.value ?? null,
-              reason: r.reason,
-            };
-          });
-          await this.deadLetters.send(letters);
-          log.debug({ topic, partition, count: letters.length, first: letters[0]?.reason }, 'dead-lettered');
+      const commit = (offset: number) =>
+        commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(offset) }] }] });
+      for (const piece of cut.pieces) {
+        if (isStale()) {
+          this.partitions.delete(partition);
+          return;
         }
-        resolveOffset(String(seg.last));
-        resolved = seg.last + 1;
-        this.progressAt = Date.now();
-        this.lastFailure = null;
-        metrics?.consumed.inc({ topic }, slice.length);
-        metrics?.inserted.inc({ topic }, stored);
-        if (rejected.length > 0) metrics?.deadLettered.inc({ topic }, rejected.length);
-        if (seg.recorded) metrics?.replayedSegments.inc({ topic });
-        if (metrics && beyond) {
-          for (const [table, n] of Object.entries(beyond)) if (n > 0) metrics.beyondRetention.inc({ topic, table }, n);
+        const open = this.fill(state, piece.segment, messages.slice(piece.start, piece.end));
+        if (piece.end > piece.start) resolveOffset(String(offsets[piece.end - 1]));
+        if (piece.complete) {
+          await this.flush(state, open, piece.closed ?? 'full', commit);
+          await heartbeat();
         }
-        // kafkajs heartbeats only when asked (rate-limited to heartbeatInterval): a long batch must
-        // not let the session expire. A rebalance announced here ends the batch after this segment.
-        await heartbeat();
       }
-      if (plan.stopReason) {
-        metrics?.partialWaits.inc({ topic });
-        log.warn(
-          { topic, partition, fetchedOffset, batchLast: batch.lastOffset(), resumeAt: resolved },
-          'batch ends inside a recorded segment; the rest is left unresolved and refetched',
-        );
+      state.next = batchLastOffset + 1;
+      const open = state.open;
+      if (open && !open.segment.intent) {
+        // A new segment stays open across fetches while the partition has a backlog (the next fetch
+        // comes at once) and is inserted when the consumer catches up, when it has been open
+        // INGEST_SEGMENT_MAX_MS, or when the open segments of all partitions hold
+        // INGEST_SEGMENT_MAX_BYTES together (each partition's is inserted at its next batch then).
+        const closed =
+          Number(batch.highWatermark) <= state.next
+            ? 'caught_up'
+            : Date.now() - open.openedAt >= this.segmentMaxMs
+              ? 'age'
+              : this.openBytes() >= this.segmentMaxBytes
+                ? 'bytes'
+                : null;
+        if (closed) await this.flush(state, open, closed, commit);
+      } else if (open) {
+        metrics?.replaySpans.inc({ topic });
       }
-      metrics?.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - resolved));
+      await heartbeat();
+      metrics?.lag.set({ topic, partition: String(partition) }, Math.max(0, Number(batch.highWatermark) - state.base));
       metrics?.batchSeconds.observe({ topic }, (performance.now() - t0) / 1000);
     } catch (err) {
-      // Cached intents may be stale after a failure (e.g. a rebalance): reload them next time.
-      this.cache.clear();
+      // Nothing past the last inserted segment is committed: its open segment is dropped and fetched again.
+      if (state) this.drop(topic, partition, state);
       if (REBALANCE_ERRORS.has((err as { type?: string }).type ?? '')) {
         log.info(
-          { topic, partition, resumeAt: resolved, reason: (err as Error).message },
+          { topic, partition, resumeAt: state?.base, reason: (err as Error).message },
           'rebalance during a batch; the rest is replayed by the next owner',
         );
         throw err;
@@ -313,10 +368,115 @@ export class IngestWorker {
       metrics?.failures.inc({ topic });
       this.lastFailure = `batch failed: ${(err as Error).message}`;
       log.error(
-        { err, topic, partition, offsets: [offsets[0], offsets.at(-1)], resumeAt: resolved },
+        { err, topic, partition, offsets: [offsets[0], offsets.at(-1)], resumeAt: state?.base },
         'batch failed; not committed past the last inserted segment',
       );
       throw err;
+    }
+  }
+
+  /** Classifies messages into the partition's open segment (opening it first when `segment` is new). */
+  private fill(state: PartitionState, segment: OpenSegment, slice: KafkaMessage[]): OpenBlock {
+    let open = state.open;
+    if (!open || open.segment !== segment) {
+      open = {
+        segment,
+        block: this.deps.inserter.block(),
+        letters: [],
+        consumed: 0,
+        beyond: emptyBeyondRetention(),
+        openedAt: Date.now(),
+      };
+      state.open = open;
+    }
+    if (slice.length === 0) return open;
+    const { topic, partition } = state.ref;
+    const inputs: IngestInput[] = slice.map((m) => ({
+      value: m.value,
+      fallbackTs: Number(m.timestamp),
+      transport: { src: 'kafka', kafka_topic: topic, kafka_partition: partition, kafka_offset: Number(m.offset) },
+    }));
+    const { rows, rejected } = classifyMessages(inputs, this.opts.format ?? 'envelope', {
+      maxBytes: this.opts.maxMessageBytes,
+      map: this.opts.otlp,
+    });
+    if (this.deps.metrics && rows.length > 0) {
+      open.beyond = addBeyondRetention(open.beyond, countBeyondRetention(rows, Date.now(), this.opts.rawTtlDays));
+    }
+    open.block.add(rows);
+    open.consumed += slice.length;
+    for (const r of rejected) {
+      const m = slice[r.index] as KafkaMessage;
+      open.letters.push({
+        topic,
+        partition,
+        offset: Number(m.offset),
+        timestamp: m.timestamp,
+        key: m.key ?? null,
+        value: m.value ?? null,
+        reason: r.reason,
+      });
+    }
+    return open;
+  }
+
+  /**
+   * Inserts a whole segment: its intent first when it is new (write-ahead: the boundaries are durable
+   * before any of its rows reach ClickHouse), then its block under its token, then its dead letters;
+   * only then is the offset after it committed.
+   */
+  private async flush(
+    state: PartitionState,
+    open: OpenBlock,
+    closed: SegmentClose,
+    commit: (offset: number) => Promise<void>,
+  ): Promise<void> {
+    const { log, metrics } = this.deps;
+    const { topic, partition } = state.ref;
+    const seg = open.segment;
+    let token: string;
+    if (seg.intent) token = seg.intent.token;
+    else {
+      token = kafkaSegmentToken(this.opts.groupId, topic, partition, seg.first, seg.last);
+      const intent: SegmentIntent = { first: seg.first, last: seg.last, token };
+      await this.deps.intents.record(state.ref, [intent]);
+      state.intents = mergeIntents(state.intents, [intent], state.base);
+    }
+    await open.block.insert(token);
+    if (open.letters.length > 0) {
+      await this.deadLetters.send(open.letters);
+      log.debug({ topic, partition, count: open.letters.length, first: open.letters[0]?.reason }, 'dead-lettered');
+    }
+    const end = segmentEnd(seg);
+    await commit(end);
+    state.base = end;
+    state.open = null;
+    this.progressAt = Date.now();
+    this.lastFailure = null;
+    if (metrics) {
+      metrics.consumed.inc({ topic }, open.consumed);
+      metrics.inserted.inc({ topic }, open.block.calls);
+      if (open.letters.length > 0) metrics.deadLettered.inc({ topic }, open.letters.length);
+      metrics.segments.inc({ topic, closed });
+      if (seg.intent) metrics.replayedSegments.inc({ topic });
+      for (const [table, n] of Object.entries(open.beyond)) if (n > 0) metrics.beyondRetention.inc({ topic, table }, n);
+    }
+  }
+
+  /** What the open segments of every partition hold together (their insert bodies and rollup groups). */
+  private openBytes(): number {
+    let bytes = 0;
+    for (const p of this.partitions.values()) bytes += p.open?.block.bytes ?? 0;
+    return bytes;
+  }
+
+  /** Forgets a partition's open segment and fetches again from where it began (the last commit). */
+  private drop(topic: string, partition: number, state: PartitionState): void {
+    this.partitions.delete(partition);
+    try {
+      this.consumer.seek({ topic, partition, offset: String(state.base) });
+    } catch {
+      // Not running any more (stopping, crashed): it resumes from the committed offset anyway.
     }
   }
 }

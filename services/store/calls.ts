@@ -23,9 +23,42 @@ export type StoredCall = CallRecord & Transport;
 export interface CallInserter {
   /**
    * Inserts rows in one block. With a `token`, a retry of the same block is dropped by ClickHouse
-   * in the Null table's views (insert_deduplication_token + non_replicated_deduplication_window).
+   * (insert_deduplication_token + non_replicated_deduplication_window).
    */
   insertCalls(rows: StoredCall[], token?: string): Promise<void>;
+}
+
+/**
+ * A block being filled with calls, added in order in as many parts as the caller likes (the Kafka
+ * worker adds a segment's calls fetch by fetch), then inserted once. What it inserts depends only on
+ * the calls and their order, not on how they were split into parts, so a segment redelivered in
+ * other fetch sizes gives the same block. It keeps the calls aggregated, not the calls themselves.
+ */
+export interface CallBlock {
+  add(rows: readonly StoredCall[]): void;
+  /** Calls added so far. */
+  readonly calls: number;
+  /** A rough count of the bytes the block holds (its insert bodies and rollup groups), to bound it. */
+  readonly bytes: number;
+  /** Inserts what was added, under `token` as for insertCalls. */
+  insert(token?: string): Promise<void>;
+}
+
+/** The write interface of the Kafka worker: blocks filled across fetches. */
+export interface BlockInserter {
+  block(): CallBlock;
+}
+
+/** insertCalls through a block: the one way both interfaces insert. */
+function inserterOf(block: () => CallBlock): CallInserter & BlockInserter {
+  return {
+    block,
+    async insertCalls(rows, token) {
+      const b = block();
+      b.add(rows);
+      await b.insert(token);
+    },
+  };
 }
 
 /** Every column of calls_in_v1, in the order the compact rows are written. */
@@ -78,24 +111,38 @@ function compactRows(rows: readonly StoredCall[]): string {
 }
 
 /** The v1 write path: every call into calls_in_v1 (kept to compare v1 and v2 on the same calls). */
-export function clickhouseInserterV1(client: ClickHouseClient, database: string): CallInserter {
+export function clickhouseInserterV1(client: ClickHouseClient, database: string): CallInserter & BlockInserter {
   const table = `${database}.calls_in_v1`;
-  return {
-    async insertCalls(rows, token) {
-      // One string sent as ONE chunk (insertBlock): client.insert streams one chunk per row, which the
-      // embedded engine's connection concatenates with an async iteration per row. JSONCompactEachRow
-      // (arrays, no repeated keys): the embedded engine parses JSONEachRow ~4x slower.
-      await insertBlock(client, {
-        table,
-        columns: CALL_COLUMNS,
-        format: 'JSONCompactEachRow',
-        body: compactRows(rows),
-        rows: rows.length,
-        token: token ?? 'fresh',
-        settings: { date_time_input_format: 'basic' },
-      });
-    },
-  };
+  return inserterOf(() => {
+    let body = '';
+    let calls = 0;
+    return {
+      add(rows) {
+        body += compactRows(rows);
+        calls += rows.length;
+      },
+      get calls() {
+        return calls;
+      },
+      get bytes() {
+        return body.length;
+      },
+      async insert(token) {
+        // One string sent as ONE chunk (insertBlock): client.insert streams one chunk per row, which the
+        // embedded engine's connection concatenates with an async iteration per row. JSONCompactEachRow
+        // (arrays, no repeated keys): the embedded engine parses JSONEachRow ~4x slower.
+        await insertBlock(client, {
+          table,
+          columns: CALL_COLUMNS,
+          format: 'JSONCompactEachRow',
+          body,
+          rows: calls,
+          token: token ?? 'fresh',
+          settings: { date_time_input_format: 'basic' },
+        });
+      },
+    };
+  });
 }
 
 /** Columns of errors_v2 written by the inserter (the tokens are in the rollups only). */
@@ -147,50 +194,53 @@ export interface RollupRow {
   last_reset_at: number | null;
 }
 
+/** Folds one call into its minute x dimension set's group (created in first-seen order). */
+function addToRollup(groups: Map<string, RollupRow>, r: StoredCall): void {
+  const bucket = Math.floor(r.ts / 60_000) * 60;
+  const key = `${bucket}\u0001${r.provider}\u0001${r.model}\u0001${r.key_fp}\u0001${r.tenant}\u0001${r.category}\u0001${r.code}\u0001${r.http_status}`;
+  let g = groups.get(key);
+  if (!g) {
+    g = {
+      bucket,
+      provider: r.provider,
+      model: r.model,
+      key_fp: r.key_fp,
+      tenant: r.tenant,
+      category: r.category,
+      code: r.code,
+      http_status: r.http_status,
+      calls: 0,
+      errors: 0,
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      total_tokens: 0,
+      latency_sum: 0,
+      latency_count: 0,
+      latency_hist: new Map(),
+      last_reset_at: null,
+    };
+    groups.set(key, g);
+  }
+  g.calls++;
+  if (r.category !== 'ok') g.errors++;
+  g.prompt_tokens += r.prompt_tokens;
+  g.completion_tokens += r.completion_tokens;
+  g.total_tokens += r.total_tokens;
+  if (r.latency_ms !== null) {
+    g.latency_sum += r.latency_ms;
+    g.latency_count++;
+    addLatency(g.latency_hist, r.latency_ms);
+  }
+  if (r.reset_at !== null && (g.last_reset_at === null || r.reset_at > g.last_reset_at)) g.last_reset_at = r.reset_at;
+}
+
 /**
  * The 1m rollup rows of a block, in first-seen order (so the same block always gives the same rows
  * in the same order: the insert is a deterministic function of the block). Pure.
  */
 export function rollupRows(rows: readonly StoredCall[]): RollupRow[] {
   const groups = new Map<string, RollupRow>();
-  for (const r of rows) {
-    const bucket = Math.floor(r.ts / 60_000) * 60;
-    const key = `${bucket}\u0001${r.provider}\u0001${r.model}\u0001${r.key_fp}\u0001${r.tenant}\u0001${r.category}\u0001${r.code}\u0001${r.http_status}`;
-    let g = groups.get(key);
-    if (!g) {
-      g = {
-        bucket,
-        provider: r.provider,
-        model: r.model,
-        key_fp: r.key_fp,
-        tenant: r.tenant,
-        category: r.category,
-        code: r.code,
-        http_status: r.http_status,
-        calls: 0,
-        errors: 0,
-        prompt_tokens: 0,
-        completion_tokens: 0,
-        total_tokens: 0,
-        latency_sum: 0,
-        latency_count: 0,
-        latency_hist: new Map(),
-        last_reset_at: null,
-      };
-      groups.set(key, g);
-    }
-    g.calls++;
-    if (r.category !== 'ok') g.errors++;
-    g.prompt_tokens += r.prompt_tokens;
-    g.completion_tokens += r.completion_tokens;
-    g.total_tokens += r.total_tokens;
-    if (r.latency_ms !== null) {
-      g.latency_sum += r.latency_ms;
-      g.latency_count++;
-      addLatency(g.latency_hist, r.latency_ms);
-    }
-    if (r.reset_at !== null && (g.last_reset_at === null || r.reset_at > g.last_reset_at)) g.last_reset_at = r.reset_at;
-  }
+  for (const r of rows) addToRollup(groups, r);
   return [...groups.values()];
 }
 
@@ -232,12 +282,15 @@ function compactErrors(rows: readonly StoredCall[]): string {
   return text;
 }
 
+/** Rough bytes one rollup group holds (the row, its key, its histogram), for CallBlock.bytes. */
+const GROUP_BYTES = 600;
+
 /**
  * The v2 write path (the default): failed calls as rows into errors_v2, then the block's 1m rollup
  * rows into calls_1m_v2, each insert under its own token derived from the block's. A retry after a
  * crash between the two inserts re-sends both: ClickHouse drops the one that had landed.
  */
-export function clickhouseInserter(client: ClickHouseClient, database: string): CallInserter {
+export function clickhouseInserter(client: ClickHouseClient, database: string): CallInserter & BlockInserter {
   // Through insertBlock, the one insert path: each insert states its token, a fresh one when the block
   // has none (then nothing is deduplicated: two requests may well aggregate to identical rollup blocks).
   const send = (table: string, columns: readonly string[], body: string, rows: number, token: string | undefined) =>
@@ -250,16 +303,30 @@ export function clickhouseInserter(client: ClickHouseClient, database: string): 
       token: token ?? 'fresh',
       settings: { date_time_input_format: 'basic' },
     });
-  return {
-    async insertCalls(rows, token) {
-      if (rows.length === 0) return;
-      // Both bodies before the first await: the block's rows are garbage while ClickHouse inserts
-      // (they are the bulk of a batch's memory, and surviving an insert promotes them to the old space).
-      const errors = compactErrors(rows);
-      const rollup = rollupRows(rows);
-      const m1 = compactRollup(rollup);
-      if (errors) await send('errors_v2', ERROR_COLUMNS, errors, rows.length, token && `${token}/errors`);
-      await send('calls_1m_v2', ROLLUP_COLUMNS, m1, rollup.length, token && `${token}/1m`);
-    },
-  };
+  return inserterOf(() => {
+    // The failed calls' rows are serialized as they are added and the rest folded into the groups, so
+    // the calls themselves are garbage once added (they are the bulk of a fetch's memory).
+    let errors = '';
+    let calls = 0;
+    const groups = new Map<string, RollupRow>();
+    return {
+      add(rows) {
+        errors += compactErrors(rows);
+        for (const r of rows) addToRollup(groups, r);
+        calls += rows.length;
+      },
+      get calls() {
+        return calls;
+      },
+      get bytes() {
+        return errors.length + groups.size * GROUP_BYTES;
+      },
+      async insert(token) {
+        if (calls === 0) return;
+        const m1 = compactRollup([...groups.values()]);
+        if (errors) await send('errors_v2', ERROR_COLUMNS, errors, calls, token && `${token}/errors`);
+        await send('calls_1m_v2', ROLLUP_COLUMNS, m1, groups.size, token && `${token}/1m`);
+      },
+    };
+  });
 }

@@ -10,7 +10,7 @@ import { type StoredTotals, storedTotals } from '../../services/store/stats.js';
 
 export const TEST_MAX_BYTES = 4096;
 
-function makeMessage(i: number, now: number): string | null {
+export function makeMessage(i: number, now: number): string | null {
   const ts = new Date(now - (i % 2000) * 61_000).toISOString();
   const key_id = `key-${i % 7}`;
   switch (i % 10) {

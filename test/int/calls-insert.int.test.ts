@@ -92,4 +92,49 @@ describe('clickhouseInserter', () => {
     const got = (await stored()).filter((r) => r.off >= 100).map((r) => r.off);
     expect(got).toEqual([100, 102, 103]);
   });
+
+  it('a block filled in parts stores exactly what the same calls added at once store', async () => {
+    // The Kafka worker fills a segment's block fetch by fetch; a replay may cut the fetches elsewhere.
+    // (inserted_at is the insert's own time.)
+    const base = Date.now() - 10 * 60_000;
+    const calls = Array.from({ length: 90 }, (_, i) => {
+      const c = call(1000 + i, base + i * 7_919, i % 5 === 0 ? base + 3_600_000 + i : null);
+      c.key_fp = `fp_${String(i % 4).padStart(16, '0')}`;
+      if (i % 3 === 0)
+        Object.assign(c, { category: 'ok', http_status: 200, code: '', prompt_tokens: i, total_tokens: 2 * i });
+      return c;
+    });
+    const tables = ['errors_v2', 'calls_1m_v2', 'calls_1h_v2', 'calls_fleet_1m_v2'];
+    const dump = async (database: string) => {
+      const out: Record<string, string[]> = {};
+      for (const t of tables) {
+        const rs = await client.query({ query: `SELECT * ${t === 'errors_v2' ? 'EXCEPT (inserted_at)' : ''} FROM ${database}.${t}`, format: 'JSONCompactEachRow' });
+        out[t] = (await rs.text()).split('\n').filter(Boolean).sort();
+      }
+      return out;
+    };
+    const whole = 'calls_block_whole';
+    const parts = 'calls_block_parts';
+    for (const d of [whole, parts]) await migrate(client, { CLICKHOUSE_DATABASE: d, RAW_TTL_DAYS: undefined });
+    const a = clickhouseInserter(client, whole).block();
+    a.add(calls);
+    const b = clickhouseInserter(client, parts).block();
+    for (const [from, to] of [
+      [0, 1],
+      [1, 40],
+      [40, 41],
+      [41, 90],
+    ] as const)
+      b.add(calls.slice(from, to));
+    expect(b.calls).toBe(calls.length);
+    expect(b.bytes).toBe(a.bytes);
+    await a.insert('block-test');
+    await b.insert('block-test');
+    const [w, p] = [await dump(whole), await dump(parts)];
+    expect(w.errors_v2).toHaveLength(calls.filter((c) => c.category !== 'ok').length);
+    expect(new Set(calls.map((c) => `${Math.floor(c.ts / 60_000)}/${c.key_fp}/${c.category}`)).size).toBe(
+      w.calls_1m_v2?.length,
+    );
+    expect(p).toEqual(w);
+  });
 });

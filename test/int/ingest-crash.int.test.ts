@@ -42,7 +42,10 @@ function spawnWorker(): SpawnedWorker {
     KAFKA_TOPIC: topic,
     KAFKA_DLQ_TOPIC: dlq,
     KAFKA_GROUP_ID: group,
-    INGEST_SEGMENT_MAX: '150',
+    // Fetches of ~65 KiB per partition (~150 messages) and segments of up to 400: a segment spans
+    // fetches while there is a backlog, so kills land inside open segments as well as between them.
+    INGEST_SEGMENT_MAX: '400',
+    INGEST_FETCH_MAX_BYTES_PER_PARTITION: '65536',
     // Killed members leave the group only when their session expires: keep that short.
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     INGEST_MAX_MESSAGE_BYTES: String(TEST_MAX_BYTES),

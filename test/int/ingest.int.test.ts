@@ -7,12 +7,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../services/config.js';
 import { IngestWorker, type WorkerOptions } from '../../services/ingest/worker.js';
-import { type CallInserter, clickhouseInserter } from '../../services/store/calls.js';
+import { type BlockInserter, type CallBlock, clickhouseInserter } from '../../services/store/calls.js';
 import { createStoreClient } from '../../services/store/clickhouse.js';
 import { clickhouseIntents } from '../../services/store/intents.js';
 import { migrate } from '../../services/store/migrate.js';
 import { tempChdbDir } from '../helpers/chdb.js';
-import { counts, expectExact, expectedFor, produceRange, TEST_MAX_BYTES } from '../helpers/ingest-data.js';
+import { counts, expectExact, expectedFor, makeMessage, produceRange, TEST_MAX_BYTES } from '../helpers/ingest-data.js';
 import {
   caughtUp,
   committedOffsets,
@@ -49,7 +49,7 @@ async function scenario(partitions: number): Promise<Scenario> {
   return s;
 }
 
-function worker(s: Scenario, inserter?: CallInserter, extra: Partial<WorkerOptions> = {}): IngestWorker {
+function worker(s: Scenario, inserter?: BlockInserter, extra: Partial<WorkerOptions> = {}): IngestWorker {
   const w = new IngestWorker(
     {
       kafka: testKafka(fresh('worker')),
@@ -115,6 +115,31 @@ describeKafka('ingest worker (in-process)', () => {
     expect(Number((await unknown.json<{ n: string }>())[0]?.n)).toBeGreaterThan(0);
   });
 
+  it('a segment spans fetches while there is a backlog, and the consumer caught up commits everything', async () => {
+    const s = await scenario(1);
+    const n = 2500;
+    const segmentMax = 1000;
+    const fetchBytes = 65_536;
+    await produceRange(producer, s.topic, 0, n, now);
+    const w = worker(s, undefined, { segmentMax, maxBytesPerPartition: fetchBytes, maxBytes: fetchBytes });
+    await w.start();
+    await waitFor('worker caught up', () => caughtUp(admin, s.group, s.topic));
+    await w.stop();
+    const exp = expectedFor(0, n, now);
+    expectExact(await counts(client, s.db, s.topic), exp, (await readDeadLetters(kafka, s.dlq, exp.poison)).size);
+    // The recorded segments tile the partition: two full ones (each more bytes than a fetch can hold,
+    // so each spans fetches), then the rest, inserted once the consumer had caught up.
+    const segments = await clickhouseIntents(client, s.db).load({ groupId: s.group, topic: s.topic, partition: 0 }, 0);
+    expect(segments.map((g) => [g.first, g.last])).toEqual([
+      [0, segmentMax - 1],
+      [segmentMax, 2 * segmentMax - 1],
+      [2 * segmentMax, n - 1],
+    ]);
+    let bytes = 0;
+    for (let i = 0; i < segmentMax; i++) bytes += Buffer.byteLength(makeMessage(i, now) ?? '');
+    expect(bytes).toBeGreaterThan(fetchBytes);
+  });
+
   it('the same messages delivered again (offsets reset to earliest, then group deleted) change no count', async () => {
     const s = await scenario(2);
     await produceRange(producer, s.topic, 0, 1500, now);
@@ -170,26 +195,39 @@ describeKafka('ingest worker (in-process)', () => {
     type Mode = 'fail-before' | 'fail-after-partial' | 'ok';
     const state = { mode: 'fail-before' as Mode, failures: 0 };
     const segmentMax = 300;
-    const flaky: CallInserter = {
-      async insertCalls(rows, token) {
-        if (state.mode === 'fail-before') {
-          state.failures++;
-          throw new Error('injected: ClickHouse unavailable');
-        }
-        await real.insertCalls(rows, token);
-        // The insert of a batch's last, partial segment landed but its acknowledgement was lost: the
-        // redelivered batch (longer by then) must be cut on the recorded boundary, not anew.
-        const [first, last] = (token ?? '').split('/').at(-1)?.split('-').map(Number) ?? [];
-        if (
-          state.mode === 'fail-after-partial' &&
-          first !== undefined &&
-          last !== undefined &&
-          last - first + 1 < segmentMax
-        ) {
-          state.failures++;
-          throw new Error('injected: connection reset after the insert');
-        }
+    const flaky: BlockInserter = {
+      block() {
+        const b = real.block();
+        return {
+          add: (rows) => b.add(rows),
+          get calls() {
+            return b.calls;
+          },
+          get bytes() {
+            return b.bytes;
+          },
+          insert: (token) => flakyInsert(b, token),
+        };
       },
+    };
+    const flakyInsert = async (b: CallBlock, token: string | undefined) => {
+      if (state.mode === 'fail-before') {
+        state.failures++;
+        throw new Error('injected: ClickHouse unavailable');
+      }
+      await b.insert(token);
+      // The insert of a batch's last, partial segment landed but its acknowledgement was lost: the
+      // redelivered batch (longer by then) must be cut on the recorded boundary, not anew.
+      const [first, last] = (token ?? '').split('/').at(-1)?.split('-').map(Number) ?? [];
+      if (
+        state.mode === 'fail-after-partial' &&
+        first !== undefined &&
+        last !== undefined &&
+        last - first + 1 < segmentMax
+      ) {
+        state.failures++;
+        throw new Error('injected: connection reset after the insert');
+      }
     };
     await produceRange(producer, s.topic, 0, 2000, now);
     const w = worker(s, flaky, { segmentMax, retry: { initialRetryTime: 100, maxRetryTime: 400, retries: 3 } });

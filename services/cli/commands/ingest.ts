@@ -41,9 +41,10 @@ options:
                            taking messages at least as large as the source topic's)
   --no-migrate             do not apply the schema migrations at start (default: apply, idempotent)
 
-Environment: KAFKA_*, INGEST_MAX_MESSAGE_BYTES (default 1 MiB), INGEST_SEGMENT_MAX (rows per insert,
-default 20000), INGEST_FETCH_MAX_BYTES_PER_PARTITION (default 4 MiB: one partition batch, one insert),
-INGEST_FETCH_MAX_BYTES (default 32 MiB per fetch), INGEST_CONCURRENCY (partition batches
+Environment: KAFKA_*, INGEST_MAX_MESSAGE_BYTES (default 1 MiB), INGEST_SEGMENT_MAX (messages per insert,
+default 100000; a segment spans fetches while there is a backlog), INGEST_SEGMENT_MAX_MS (default 5000),
+INGEST_SEGMENT_MAX_BYTES (open segments together, default 32 MiB), INGEST_FETCH_MAX_BYTES_PER_PARTITION
+(default 512 KiB), INGEST_FETCH_MAX_BYTES (default 16 MiB per fetch), INGEST_CONCURRENCY (partition batches
 in flight, default 1), KAFKA_SESSION_TIMEOUT_MS (default 30000: how soon a crashed worker's
 partitions move to the others), CLICKHOUSE_URL or CHDB_PATH (embedded engine, default ./data; one process per
 directory), CLICKHOUSE_DATABASE, METRICS_PORT, LOG_LEVEL.
