@@ -45,6 +45,12 @@ async function committedAll(admin: Admin, groupId: string, topic: string, end: M
   return true;
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
@@ -73,6 +79,7 @@ interface ScenarioResult {
   ingest_msgs_per_s: number;
   ingest_vs_raw: number;
   ingest_peak_rss_mb: number;
+  ingest_cpu_us_per_msg: number;
   rows: number;
   engine: { seconds: number; rows: number } | { error: string } | null;
   engine_msgs_per_s: number | null;
@@ -181,6 +188,8 @@ async function runScenario(
   const ingestS = (performance.now() - t2) / 1000;
   process.stderr.write(`[${name}] errorscope ingest ${ingestS.toFixed(1)} s\n`);
   peak = Math.max(peak, peakRssMb(worker.proc.pid as number));
+  // CPU per message is steadier than the rate on a shared machine (it does not count waiting).
+  const cpuUs = (cpuSeconds(worker.proc.pid as number) * 1e6) / n;
   worker.proc.kill('SIGTERM');
   const code = await worker.exited;
   if (code !== 0) throw new Error(`worker exit ${code}: ${worker.out()}`);
@@ -216,7 +225,7 @@ async function runScenario(
   console.log(`produce           ${produceS.toFixed(1)} s   ${(n / produceS).toFixed(0)} msgs/s`);
   console.log(`raw kafkajs       ${rawS.toFixed(1)} s   ${rawRate.toFixed(0)} msgs/s`);
   console.log(
-    `errorscope ingest ${ingestS.toFixed(1)} s   ${ingestRate.toFixed(0)} msgs/s   ${((100 * ingestRate) / rawRate).toFixed(1)}% of raw   peak RSS ${peak.toFixed(0)} MB   rows ${rows}`,
+    `errorscope ingest ${ingestS.toFixed(1)} s   ${ingestRate.toFixed(0)} msgs/s   ${((100 * ingestRate) / rawRate).toFixed(1)}% of raw   peak RSS ${peak.toFixed(0)} MB   CPU ${cpuUs.toFixed(1)} us/msg   rows ${rows}`,
   );
   if (engine && 'seconds' in engine) {
     console.log(
@@ -234,6 +243,7 @@ async function runScenario(
     ingest_msgs_per_s: Math.round(ingestRate),
     ingest_vs_raw: Number((ingestRate / rawRate).toFixed(3)),
     ingest_peak_rss_mb: Math.round(peak),
+    ingest_cpu_us_per_msg: Math.round(cpuUs * 10) / 10,
     rows,
     engine,
     engine_msgs_per_s: engineRate === null ? null : Math.round(engineRate),
