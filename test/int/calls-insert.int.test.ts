@@ -108,7 +108,10 @@ describe('clickhouseInserter', () => {
     const dump = async (database: string) => {
       const out: Record<string, string[]> = {};
       for (const t of tables) {
-        const rs = await client.query({ query: `SELECT * ${t === 'errors_v2' ? 'EXCEPT (inserted_at)' : ''} FROM ${database}.${t}`, format: 'JSONCompactEachRow' });
+        const rs = await client.query({
+          query: `SELECT * ${t === 'errors_v2' ? 'EXCEPT (inserted_at)' : ''} FROM ${database}.${t}`,
+          format: 'JSONCompactEachRow',
+        });
         out[t] = (await rs.text()).split('\n').filter(Boolean).sort();
       }
       return out;
