@@ -193,9 +193,11 @@ async function runScenario(
   worker.proc.kill('SIGTERM');
   const code = await worker.exited;
   if (code !== 0) throw new Error(`worker exit ${code}: ${worker.out()}`);
-  const counter = runChild([join(root, 'dist/bench/ingest-count.js'), dir], process.env);
+  const counter = runChild([join(root, 'dist/bench/ingest-count.js'), dir, topic], process.env);
   if ((await counter.exited) !== 0) throw new Error(`counting failed: ${counter.out()}`);
-  const rows = Number(JSON.parse(counter.out().trim().split('\n').at(-1) ?? '{}').rows);
+  const counted = JSON.parse(counter.out().trim().split('\n').at(-1) ?? '{}');
+  const rows = Number(counted.rows);
+  if (counted.consistent !== true) throw new Error(`the store is not consistent: ${JSON.stringify(counted.totals)}`);
   rmSync(dir, { recursive: true, force: true });
 
   // 4. ClickHouse's Kafka table engine in chDB (another process: one chDB directory per process).
@@ -281,7 +283,8 @@ export const benchmark: Benchmark = {
         brokers,
         n,
         partitions,
-        backfillLines(n, size),
+        // History of the last day: within every table's retention, so every call is stored.
+        backfillLines(n, size, Date.now() - 86_400_000),
         skipEngine,
       );
     }
@@ -292,7 +295,20 @@ export const benchmark: Benchmark = {
       rate = rateArg !== undefined ? Number(rateArg) : (backfill?.ingest_msgs_per_s ?? 50_000);
       if (!Number.isFinite(rate) || rate <= 0) throw new Error('--rate needs a positive number');
       console.log(`live event-time rate ${Math.round(rate)} calls/s`);
-      live = await runScenario('live', kafka, admin, brokers, n, partitions, liveLines(n, size, rate), skipEngine);
+      // The latest daily peak (02:00 UTC) after which the whole run's event time fits before now.
+      const span = ((1.5 * n) / rate + 60) * 1000;
+      let start = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 2 * 3_600_000;
+      while (start + span > Date.now()) start -= 86_400_000;
+      live = await runScenario(
+        'live',
+        kafka,
+        admin,
+        brokers,
+        n,
+        partitions,
+        liveLines(n, size, rate, start),
+        skipEngine,
+      );
     }
     await admin.disconnect();
     const main = live ?? backfill;

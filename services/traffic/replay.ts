@@ -150,12 +150,15 @@ const HOMES: number[][] = [
   [3],
 ];
 
-/** `n` NDJSON lines; the same seed gives the same lines. */
-export function generateLines(n: number, seed = 42): string[] {
+/** The replay's first call time unless told otherwise (fixed, so the same seed gives the same lines). */
+const REPLAY_START_MS = Date.UTC(2026, 7, 1);
+
+/** `n` NDJSON lines, one every ~25 ms of event time from `startMs`; the same seed and start give the same lines. */
+export function generateLines(n: number, seed = 42, startMs = REPLAY_START_MS): string[] {
   const r = mulberry32(seed);
   const keys = Array.from({ length: 64 }, (_, i) => `sk-bench-${i.toString(16).padStart(4, '0')}${'x'.repeat(28)}`);
   const lines: string[] = new Array(n);
-  let ts = Date.UTC(2026, 7, 1);
+  let ts = startMs;
   for (let i = 0; i < n; i++) {
     ts += Math.floor(r() * 50);
     const p = PROVIDERS[Math.floor(r() * PROVIDERS.length)]!;
