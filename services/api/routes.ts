@@ -325,7 +325,8 @@ export function zeroFill(
   // answer of a 6h series by category is ~2k rows, and this loop is most of its JavaScript).
   const slot = new Map<number, number>();
   for (let i = 0; i < buckets.length; i++) slot.set(buckets[i] as number, i);
-  const groups = new Map<unknown, { labels: Record<string, string | number>; cells: Cell[] }>();
+  type Raw = (typeof raw)[number];
+  const groups = new Map<unknown, { labels: Record<string, string | number>; cells: Raw[] }>();
   const single = groupBy.length === 1 ? groupBy[0] : undefined;
   for (const r of raw) {
     const gk = groupBy.length === 0 ? '' : single !== undefined ? r[single] : JSON.stringify(groupBy.map((d) => r[d]));
@@ -338,13 +339,10 @@ export function zeroFill(
     }
     const i = slot.get(r.time);
     if (i === undefined) continue;
-    const cell: Cell = { calls: Number(r.calls), errors: Number(r.errors) };
-    if (latency) for (const c of LATENCY_COLUMNS) cell[c] = r[c] === null || r[c] === undefined ? null : Number(r[c]);
-    g.cells[i] = cell;
+    g.cells[i] = r;
   }
   if (groupBy.length === 0 && groups.size === 0) groups.set('', { labels: {}, cells: [] });
-  const empty: Cell = { calls: 0, errors: 0 };
-  if (latency) for (const c of LATENCY_COLUMNS) empty[c] = null;
+  const empty: Raw = { time: 0, calls: 0, errors: 0 };
   const all = [...groups.values()];
   const out: SeriesOut[] = new Array(buckets.length * all.length);
   let n = 0;
@@ -352,20 +350,13 @@ export function zeroFill(
     const time = buckets[i] as number;
     for (const g of all) {
       const c = g.cells[i] ?? empty;
-      const { calls, errors } = c;
+      const calls = Number(c.calls);
+      const errors = Number(c.errors);
       const row = { time, calls, errors, error_rate: calls ? errors / calls : 0 } as SeriesOut;
       for (const d of groupBy) row[d] = g.labels[d] as string | number;
-      if (latency) for (const k of LATENCY_COLUMNS) row[k] = c[k] ?? null;
+      if (latency) for (const k of LATENCY_COLUMNS) row[k] = c[k] === null || c[k] === undefined ? null : Number(c[k]);
       out[n++] = row;
     }
   }
   return out;
 }
-
-type Cell = {
-  calls: number;
-  errors: number;
-  latency_p50?: number | null;
-  latency_p90?: number | null;
-  latency_p99?: number | null;
-};

@@ -40,6 +40,8 @@ const LATENCY_SHAPE = { hist: 'histogram' } as const;
 
 /** Rows with `hist` get latency_p50/p90/p99 (ms, one decimal; null without latencies) instead. */
 function withQuantiles<R extends { hist?: [number[], number[]] }>(rows: R[]): Omit<R, 'hist'>[] {
+  // Rows without histograms (latency not asked) pass as they are: no copy of each row.
+  if (!rows.some((r) => r.hist)) return rows;
   return rows.map(({ hist, ...r }) => {
     if (!hist) return r;
     const q = (x: number) => {
@@ -59,12 +61,15 @@ function groupedShape(
   return { ...base, ...dimensionShape(dims), ...(latency ? LATENCY_SHAPE : {}) };
 }
 
+/** Dimensions with a handful of values (the providers, the taxonomy's categories, HTTP statuses). */
+const FEW_VALUES: ReadonlySet<Dimension> = new Set(['provider', 'category', 'http_status']);
+
 /**
  * Non-zero buckets of a series query (zero-filling is done by the caller), ordered by time, then by
- * the label sets' rank. With labels, the engine returns every (time, label set) row and the label
- * sets are ranked here by their totals over the range (most errors, then most calls, then labels in
- * the engine's order): the rows are few (buckets x label sets), and a window function over the
- * grouped rows cost the embedded engine more than the scan (docs/scaling.md).
+ * the label sets' rank (most errors over the range, then most calls, then labels in the engine's
+ * order; topSeries). Grouped by dimensions of few values, the engine returns every (time, label set)
+ * row and the ranking is done here: a window function over the grouped rows cost the embedded
+ * engine more than the scan (docs/scaling.md).
  */
 export async function querySeries(db: Querier, q: SeriesQuery): Promise<SeriesRow[]> {
   const table = db.tables[rollupTable(q.resolution, [...q.groupBy, ...q.filters.map((x) => x.dimension)])];
@@ -86,11 +91,34 @@ export async function querySeries(db: Querier, q: SeriesQuery): Promise<SeriesRo
       GROUP BY time ORDER BY time`;
     return withQuantiles(await db.rows('series', sql, params, shape)) as SeriesRow[];
   }
-  const sql = `
+  const labels = q.groupBy.join(', ');
+  // Few label sets (provider, category, HTTP status): every row comes back and JavaScript ranks
+  // them. Keys, tenants, models and codes may be hundreds of label sets, most of them past
+  // max_series: the engine keeps the top ones (dense_rank over the label sets' totals) rather than
+  // sending every row (and histogram) of every label set.
+  const sql = q.groupBy.every((d) => FEW_VALUES.has(d))
+    ? `
     SELECT ${time}, ${selectDims(q.groupBy)}, sum(calls) AS calls, sum(errors) AS errors ${latency}
     FROM ${table} WHERE ${where}
-    GROUP BY time, ${q.groupBy.join(', ')}`;
-  const rows = (await db.rows('series', sql, params, shape)) as unknown as (SeriesRow & {
+    GROUP BY time, ${labels}`
+    : `
+    SELECT time, ${labels}, c AS calls, e AS errors ${q.latency ? ', hist' : ''}
+    FROM (
+      SELECT *, dense_rank() OVER (ORDER BY g_errors DESC, g_calls DESC, ${labels}) AS grp_rank
+      FROM (
+        SELECT ${time}, ${selectDims(q.groupBy)}, sum(calls) AS c, sum(errors) AS e ${latency},
+               sum(e) OVER (PARTITION BY ${labels}) AS g_errors, sum(c) OVER (PARTITION BY ${labels}) AS g_calls
+        FROM ${table} WHERE ${where}
+        GROUP BY time, ${labels}
+      )
+    )
+    WHERE grp_rank <= {max_series:UInt32}`;
+  const rows = (await db.rows(
+    'series',
+    sql,
+    { ...params, max_series: q.maxSeries },
+    shape,
+  )) as unknown as (SeriesRow & {
     hist?: [number[], number[]];
   })[];
   return withQuantiles(topSeries(rows, q.groupBy, q.maxSeries)) as SeriesRow[];
@@ -133,13 +161,12 @@ export function topSeries<R extends { time: number; calls: number; errors: numbe
   ranked.forEach((g, i) => {
     g.rank = i;
   });
-  const kept: { row: R; time: number; rank: number }[] = [];
-  for (let i = 0; i < rows.length; i++) {
-    const g = rowGroup[i] as Group;
-    if (g.rank < maxSeries) kept.push({ row: rows[i] as R, time: (rows[i] as R).time, rank: g.rank });
-  }
-  kept.sort((a, b) => a.time - b.time || a.rank - b.rank);
-  return kept.map((k) => k.row);
+  const kept: number[] = [];
+  for (let i = 0; i < rows.length; i++) if ((rowGroup[i] as Group).rank < maxSeries) kept.push(i);
+  kept.sort(
+    (a, b) => (rows[a] as R).time - (rows[b] as R).time || (rowGroup[a] as Group).rank - (rowGroup[b] as Group).rank,
+  );
+  return kept.map((i) => rows[i] as R);
 }
 
 /** Label tuples in the engine's ORDER BY order: strings by their UTF-8 bytes, numbers by value. */
