@@ -219,7 +219,14 @@ export async function runApiBench(opts: ApiBenchOptions, log: (s: string) => voi
     const headers = { authorization: `Bearer ${TOKEN}` };
     const results: QueryResult[] = [];
     for (const [name, path] of queries) {
-      const probe = await fetch(`${base}${path}`, { headers });
+      // Right after the previous query's load the server may still shed (503, under-pressure's event
+      // loop utilization): wait for it to settle rather than fail the run.
+      let probe = await fetch(`${base}${path}`, { headers });
+      for (let i = 0; probe.status === 503 && i < 20; i++) {
+        await probe.text();
+        await new Promise((r) => setTimeout(r, 250));
+        probe = await fetch(`${base}${path}`, { headers });
+      }
       if (!probe.ok) throw new Error(`${path}: HTTP ${probe.status} ${await probe.text()}`);
       const json = (await probe.json()) as { rows?: unknown[] };
       const r = await autocannon({

@@ -1,6 +1,7 @@
 // CLICKHOUSE_CLUSTER: the migrations rendered for a ClickHouse cluster. Pure text substitution on the
 // statements of migrations/ (they are written for one node):
-// - every CREATE DATABASE / TABLE / MATERIALIZED VIEW and ALTER TABLE gets ON CLUSTER '<name>';
+// - every CREATE DATABASE / TABLE / MATERIALIZED VIEW, DROP VIEW / TABLE and ALTER TABLE gets
+//   ON CLUSTER '<name>';
 // - MergeTree-family engines become their Replicated* form with the conventional ZooKeeper path and
 //   replica macros, and the replicated deduplication window is set like the non-replicated one
 //   (10000 blocks), so a segment's token deduplicates across replicas and a worker may insert
@@ -9,7 +10,7 @@
 // Where inserts go: the worker inserts into the local (replicated) tables of one shard, so a replayed
 // segment reaches the replicas that remember its token (one shard per consumer group, or a single
 // shard with replicas). Reads of a multi-shard deployment go through the _dist tables.
-// The carry-over INSERTs of 0010/0011 run on the node `migrate` talks to and replicate from there.
+// The carry-over INSERTs of 0010-0012 run on the node `migrate` talks to and replicate from there.
 
 import { READ_TABLES, TABLES } from './tables.js';
 
@@ -34,6 +35,7 @@ export function renderForCluster(statement: string, cluster: string): string {
     (m) => `${m}${on}`,
   );
   s = s.replace(/^(ALTER\s+TABLE\s+[A-Za-z0-9_.]+)/i, (m) => `${m}${on}`);
+  s = s.replace(/^(DROP\s+(?:VIEW|TABLE)\s+IF\s+EXISTS\s+[A-Za-z0-9_.]+)/i, (m) => `${m}${on}`);
   s = s.replace(
     /\bENGINE\s*=\s*(Aggregating|Replacing|Summing)?MergeTree\b(\s*\(\s*\))?/g,
     (_m, kind: string | undefined) => `ENGINE = Replicated${kind ?? ''}MergeTree(${ZK_ARGS})`,

@@ -40,6 +40,8 @@ const LATENCY_SHAPE = { hist: 'histogram' } as const;
 
 /** Rows with `hist` get latency_p50/p90/p99 (ms, one decimal; null without latencies) instead. */
 function withQuantiles<R extends { hist?: [number[], number[]] }>(rows: R[]): Omit<R, 'hist'>[] {
+  // Rows without histograms (latency not asked) pass as they are: no copy of each row.
+  if (!rows.some((r) => r.hist)) return rows;
   return rows.map(({ hist, ...r }) => {
     if (!hist) return r;
     const q = (x: number) => {
@@ -59,10 +61,15 @@ function groupedShape(
   return { ...base, ...dimensionShape(dims), ...(latency ? LATENCY_SHAPE : {}) };
 }
 
+/** Dimensions with a handful of values (the providers, the taxonomy's categories, HTTP statuses). */
+const FEW_VALUES: ReadonlySet<Dimension> = new Set(['provider', 'category', 'http_status']);
+
 /**
- * Non-zero buckets of a series query (zero-filling is done by the caller). With labels, the label
- * sets are ranked by their totals over the range in a window over the grouped rows, one scan of the
- * rollup (twice as fast as an IN (top groups) subquery on low-cardinality labels, measured).
+ * Non-zero buckets of a series query (zero-filling is done by the caller), ordered by time, then by
+ * the label sets' rank (most errors over the range, then most calls, then labels in the engine's
+ * order; topSeries). Grouped by dimensions of few values, the engine returns every (time, label set)
+ * row and the ranking is done here: a window function over the grouped rows cost the embedded
+ * engine more than the scan (docs/scaling.md).
  */
 export async function querySeries(db: Querier, q: SeriesQuery): Promise<SeriesRow[]> {
   const table = db.tables[rollupTable(q.resolution, [...q.groupBy, ...q.filters.map((x) => x.dimension)])];
@@ -76,7 +83,6 @@ export async function querySeries(db: Querier, q: SeriesQuery): Promise<SeriesRo
     start: Math.floor(sec(q.start)),
     end: Math.ceil(sec(q.to)),
     step_s: q.stepMs / 1000,
-    max_series: q.maxSeries,
   };
   if (q.groupBy.length === 0) {
     const sql = `
@@ -86,7 +92,16 @@ export async function querySeries(db: Querier, q: SeriesQuery): Promise<SeriesRo
     return withQuantiles(await db.rows('series', sql, params, shape)) as SeriesRow[];
   }
   const labels = q.groupBy.join(', ');
-  const sql = `
+  // Few label sets (provider, category, HTTP status): every row comes back and JavaScript ranks
+  // them. Keys, tenants, models and codes may be hundreds of label sets, most of them past
+  // max_series: the engine keeps the top ones (dense_rank over the label sets' totals) rather than
+  // sending every row (and histogram) of every label set.
+  const sql = q.groupBy.every((d) => FEW_VALUES.has(d))
+    ? `
+    SELECT ${time}, ${selectDims(q.groupBy)}, sum(calls) AS calls, sum(errors) AS errors ${latency}
+    FROM ${table} WHERE ${where}
+    GROUP BY time, ${labels}`
+    : `
     SELECT time, ${labels}, c AS calls, e AS errors ${q.latency ? ', hist' : ''}
     FROM (
       SELECT *, dense_rank() OVER (ORDER BY g_errors DESC, g_calls DESC, ${labels}) AS grp_rank
@@ -97,10 +112,89 @@ export async function querySeries(db: Querier, q: SeriesQuery): Promise<SeriesRo
         GROUP BY time, ${labels}
       )
     )
-    WHERE grp_rank <= {max_series:UInt32}
-    ORDER BY time`;
-  return withQuantiles(await db.rows('series', sql, params, shape)) as SeriesRow[];
+    WHERE grp_rank <= {max_series:UInt32}`;
+  const rows = (await db.rows(
+    'series',
+    sql,
+    { ...params, max_series: q.maxSeries },
+    shape,
+  )) as unknown as (SeriesRow & {
+    hist?: [number[], number[]];
+  })[];
+  return withQuantiles(topSeries(rows, q.groupBy, q.maxSeries)) as SeriesRow[];
 }
+
+/**
+ * The rows of the `maxSeries` label sets with the most errors, then the most calls, then the
+ * smallest labels (compared as the engine orders them: strings by their UTF-8 bytes, numbers by
+ * value), ordered by time and then by that rank.
+ */
+export function topSeries<R extends { time: number; calls: number; errors: number }>(
+  rows: readonly R[],
+  groupBy: readonly Dimension[],
+  maxSeries: number,
+): R[] {
+  interface Group {
+    labels: (string | number)[];
+    calls: number;
+    errors: number;
+    rank: number;
+  }
+  const groups = new Map<unknown, Group>();
+  const rowGroup: Group[] = new Array(rows.length);
+  const single = groupBy.length === 1 ? groupBy[0] : undefined;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i] as R & Record<string, string | number>;
+    const key = single !== undefined ? r[single] : JSON.stringify(groupBy.map((d) => r[d]));
+    let g = groups.get(key);
+    if (!g) {
+      g = { labels: groupBy.map((d) => r[d] as string | number), calls: 0, errors: 0, rank: 0 };
+      groups.set(key, g);
+    }
+    g.calls += r.calls;
+    g.errors += r.errors;
+    rowGroup[i] = g;
+  }
+  const ranked = [...groups.values()].sort(
+    (a, b) => b.errors - a.errors || b.calls - a.calls || compareLabels(a.labels, b.labels),
+  );
+  ranked.forEach((g, i) => {
+    g.rank = i;
+  });
+  const kept: number[] = [];
+  for (let i = 0; i < rows.length; i++) if ((rowGroup[i] as Group).rank < maxSeries) kept.push(i);
+  kept.sort(
+    (a, b) => (rows[a] as R).time - (rows[b] as R).time || (rowGroup[a] as Group).rank - (rowGroup[b] as Group).rank,
+  );
+  return kept.map((i) => rows[i] as R);
+}
+
+/** Label tuples in the engine's ORDER BY order: strings by their UTF-8 bytes, numbers by value. */
+function compareLabels(a: readonly (string | number)[], b: readonly (string | number)[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as string | number;
+    const y = b[i] as string | number;
+    const c = typeof x === 'number' && typeof y === 'number' ? x - y : compareUtf8(String(x), String(y));
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
+/**
+ * Orders strings by their UTF-8 bytes (ClickHouse's String order). UTF-16 code units order the same
+ * way except a surrogate (U+D800-DFFF, half of a code point above U+FFFF) against U+E000-FFFF.
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return utf8Weight(x) - utf8Weight(y);
+  }
+  return a.length - b.length;
+}
+
+const utf8Weight = (c: number) => (c >= 0xe000 ? c - 0x800 : c >= 0xd800 ? c + 0x2000 : c);
 
 export interface TopRow {
   calls: number;
@@ -111,6 +205,12 @@ export interface TopRow {
   [label: string]: string | number | null;
 }
 
+/**
+ * The `limit` groups with the most errors, then calls, then the smallest labels. The engine returns
+ * every group (one plain GROUP BY); the total over all groups, the order and the limit are done here
+ * (a window sum and a sort over the grouped rows cost the embedded engine more than the scan, and the
+ * groups are few: docs/scaling.md).
+ */
 export async function queryTop(
   db: Querier,
   q: {
@@ -125,26 +225,28 @@ export async function queryTop(
 ): Promise<TopRow[]> {
   const table = db.tables[rollupTable(q.resolution, [...q.by, ...q.filters.map((x) => x.dimension)])];
   const f = filterSql(q.filters);
-  // The window sum runs over every group before the LIMIT (an outer query: the alias `calls` would
-  // shadow the column inside the grouped one).
   const sql = `
-    SELECT *, sum(calls) OVER () AS total_calls
-    FROM (
-      SELECT ${selectDims(q.by)}, sum(calls) AS calls, sum(errors) AS errors,
-             if(calls = 0, 0, errors / calls) AS error_rate ${q.latency ? LATENCY_SQL : ''}
-      FROM ${table}
-      WHERE bucket >= {start:DateTime} AND bucket < {end:DateTime} ${f.sql}
-      GROUP BY ${q.by.join(', ')}
-    )
-    ORDER BY errors DESC, calls DESC, ${q.by.join(', ')}
-    LIMIT {limit:UInt32}`;
-  const shape = groupedShape(
-    { calls: 'number', errors: 'number', error_rate: 'number', total_calls: 'number' },
-    q.by,
-    q.latency,
-  );
-  const params = { ...f.params, start: Math.floor(sec(q.start)), end: Math.ceil(sec(q.to)), limit: q.limit };
-  return withQuantiles(await db.rows('top', sql, params, shape)) as TopRow[];
+    SELECT ${selectDims(q.by)}, sum(calls) AS calls, sum(errors) AS errors ${q.latency ? LATENCY_SQL : ''}
+    FROM ${table}
+    WHERE bucket >= {start:DateTime} AND bucket < {end:DateTime} ${f.sql}
+    GROUP BY ${q.by.join(', ')}`;
+  const shape = groupedShape({ calls: 'number', errors: 'number' }, q.by, q.latency);
+  const params = { ...f.params, start: Math.floor(sec(q.start)), end: Math.ceil(sec(q.to)) };
+  const groups = (await db.rows('top', sql, params, shape)) as unknown as (TopRow & {
+    hist?: [number[], number[]];
+  })[];
+  let total = 0;
+  for (const g of groups) total += g.calls;
+  const labels = (r: Record<string, unknown>) => q.by.map((d) => r[d] as string | number);
+  const top = groups
+    .map((g) => ({ g, labels: labels(g) }))
+    .sort((a, b) => b.g.errors - a.g.errors || b.g.calls - a.g.calls || compareLabels(a.labels, b.labels))
+    .slice(0, q.limit)
+    .map(({ g }) => {
+      const row = { ...g, error_rate: g.calls === 0 ? 0 : g.errors / g.calls, total_calls: total };
+      return row;
+    });
+  return withQuantiles(top) as TopRow[];
 }
 
 export async function queryValues(

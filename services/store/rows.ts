@@ -44,10 +44,13 @@ const CHECKS: Record<ColumnKind, (v: unknown) => boolean> = {
 };
 
 /**
- * Checks `raw` (a JSONEachRow result) against `shape`. Only the shape's columns are kept; a
- * missing column or a value of the wrong kind throws a RowShapeError naming `what`.
+ * Checks `raw` against `shape`: a JSONEachRow result (an array of objects) or a JSONCompact one
+ * (`{ meta: [{ name }], data: [[...]] }`, what the querier asks for: one JSON.parse of the answer
+ * instead of one per row, and no column names repeated in every row). Only the shape's columns are
+ * kept; a missing column or a value of the wrong kind throws a RowShapeError naming `what`.
  */
 export function parseRows<S extends RowShape>(what: string, raw: unknown, shape: S): RowOf<S>[] {
+  if (isCompact(raw)) return parseCompact(what, raw, shape);
   if (!Array.isArray(raw)) throw new RowShapeError(`${what}: expected rows, got ${describe(raw)}`);
   const columns = Object.entries(shape);
   const out: RowOf<S>[] = new Array(raw.length);
@@ -55,16 +58,48 @@ export function parseRows<S extends RowShape>(what: string, raw: unknown, shape:
     const r = raw[i] as Record<string, unknown>;
     if (typeof r !== 'object' || r === null) throw new RowShapeError(`${what}: row ${i} is ${describe(r)}`);
     const row: Record<string, unknown> = {};
-    for (const [name, kind] of columns) {
-      const v = r[name];
-      if (!CHECKS[kind](v)) {
-        throw new RowShapeError(`${what}: row ${i}, column '${name}': expected ${kind}, got ${describe(v)}`);
-      }
-      row[name] = kind === 'boolean' ? v === true || v === 1 : v;
-    }
+    for (const [name, kind] of columns) row[name] = checked(what, i, name, kind, r[name]);
     out[i] = row as RowOf<S>;
   }
   return out;
+}
+
+interface Compact {
+  meta: { name: string }[];
+  data: unknown[];
+}
+
+function isCompact(raw: unknown): raw is Compact {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
+  const r = raw as Record<string, unknown>;
+  return (
+    Array.isArray(r.meta) &&
+    Array.isArray(r.data) &&
+    r.meta.every((m) => typeof m === 'object' && m !== null && typeof (m as { name?: unknown }).name === 'string')
+  );
+}
+
+function parseCompact<S extends RowShape>(what: string, raw: Compact, shape: S): RowOf<S>[] {
+  const names = raw.meta.map((m) => m.name);
+  const columns = Object.entries(shape).map(([name, kind]) => ({ name, kind, at: names.indexOf(name) }));
+  const out: RowOf<S>[] = new Array(raw.data.length);
+  for (let i = 0; i < raw.data.length; i++) {
+    const r = raw.data[i];
+    if (!Array.isArray(r) || r.length !== names.length) {
+      throw new RowShapeError(`${what}: row ${i} is ${describe(r)}, not ${names.length} values`);
+    }
+    const row: Record<string, unknown> = {};
+    for (const c of columns) row[c.name] = checked(what, i, c.name, c.kind, c.at < 0 ? undefined : r[c.at]);
+    out[i] = row as RowOf<S>;
+  }
+  return out;
+}
+
+function checked(what: string, i: number, name: string, kind: ColumnKind, v: unknown): unknown {
+  if (!CHECKS[kind](v)) {
+    throw new RowShapeError(`${what}: row ${i}, column '${name}': expected ${kind}, got ${describe(v)}`);
+  }
+  return kind === 'boolean' ? v === true || v === 1 : v;
 }
 
 function describe(v: unknown): string {

@@ -1,6 +1,6 @@
-// Table names of the current storage version, stated once (migrations/0010_storage_v2.sql and
-// 0011_fleet_rollups_v2.sql create them), and the names the readers use: qualified with the
-// database and, on a ClickHouse cluster (CLICKHOUSE_CLUSTER), the Distributed tables over them
+// Table names of the current storage version, stated once (migrations/0010_storage_v2.sql,
+// 0011_fleet_rollups_v2.sql and 0012_fleet_rollups_monthly.sql create them), and the names the
+// readers use: qualified with the database and, on a ClickHouse cluster (CLICKHOUSE_CLUSTER), the Distributed tables over them
 // (`<table>_dist`, created by `migrate`: services/store/cluster.ts). Readers and writers name tables
 // through these, never as literals.
 import type { Resolution } from '../query/timeparse.js';
@@ -12,8 +12,8 @@ export const TABLES = {
   calls1h: 'calls_1h_v2',
   calls1d: 'calls_1d_v2',
   unknownCodes: 'unknown_codes_v2',
-  fleet1m: 'calls_fleet_1m_v2',
-  fleet1h: 'calls_fleet_1h_v2',
+  fleet1m: 'calls_fleet_1m_v3',
+  fleet1h: 'calls_fleet_1h_v3',
   fleet1d: 'calls_fleet_1d_v2',
   deadLetters: 'dead_letters_v1',
   ingestBatches: 'ingest_batches_v1',
@@ -54,7 +54,7 @@ const ROLLUP_TABLE = { '1m': 'calls1m', '1h': 'calls1h', '1d': 'calls1d' } as co
   ReadTable
 >;
 
-/** The fleet rollups (migrations/0011): the same rows without key_fp and tenant. */
+/** The fleet rollups (migrations/0011, by month since 0012): the same rows without key_fp and tenant. */
 const FLEET_TABLE = { '1m': 'fleet1m', '1h': 'fleet1h', '1d': 'fleet1d' } as const satisfies Record<
   Resolution,
   ReadTable

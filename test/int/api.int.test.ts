@@ -168,6 +168,30 @@ describe('series', () => {
     }
   });
 
+  test('max_series by category (ranked in JavaScript): the top label sets, each bucket in rank order', async () => {
+    const { body } = await get('/api/v1/series?from=now-3h&group_by=category&max_series=2');
+    const start = Math.floor((NOW - 3 * HOUR) / MIN) * MIN;
+    const totals = new Map<string, { errors: number; calls: number }>();
+    for (const r of records.filter((x) => inRange(x, start, NOW))) {
+      const t = totals.get(r.category) ?? { errors: 0, calls: 0 };
+      t.calls++;
+      if (isError(r)) t.errors++;
+      totals.set(r.category, t);
+    }
+    const top = [...totals.entries()]
+      .sort((a, b) => b[1].errors - a[1].errors || b[1].calls - a[1].calls || (a[0] < b[0] ? -1 : 1))
+      .slice(0, 2)
+      .map(([c]) => c);
+    expect(top).toHaveLength(2);
+    // Both label sets get every bucket (zero-filled), and within each bucket the first is the top one.
+    const buckets = new Set(body.rows.map((r) => r.time));
+    expect(body.rows.map((r) => r.category)).toEqual([...buckets].flatMap(() => top));
+    for (const c of top) {
+      const sum = body.rows.filter((r) => r.category === c).reduce((s, r) => s + (r.calls as number), 0);
+      expect(sum).toBe(totals.get(c)!.calls);
+    }
+  });
+
   test('filters narrow the series (comma lists, All means no filter)', async () => {
     const k = keys[4]!;
     const { body } = await get(`/api/v1/series?from=now-1h&key=${k.fp},fp_nobody&code=1308`);

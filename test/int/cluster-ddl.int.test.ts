@@ -48,7 +48,7 @@ describe('CLICKHOUSE_CLUSTER DDL', () => {
     let creates = 0;
     for (const s of statements) {
       const formatted = await parse(s);
-      if (/^(CREATE|ALTER)/.test(s)) {
+      if (/^(CREATE|ALTER|DROP)/.test(s)) {
         creates++;
         expect(formatted, s).toMatch(/ON CLUSTER errorscope_cluster/);
       }

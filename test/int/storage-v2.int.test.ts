@@ -22,7 +22,7 @@ import { isEmbeddedClient } from '../../services/store/clickhouse.js';
 import { defaultMigrationsDir, migrate } from '../../services/store/migrate.js';
 import { clickhouseQuerier, type Querier } from '../../services/store/querier.js';
 import { querySeries, queryTop } from '../../services/store/rollups.js';
-import type { ReadTables } from '../../services/store/tables.js';
+import { type ReadTables, TABLES } from '../../services/store/tables.js';
 import { queryQuotaWalls, querySurgeCounts } from '../../services/store/walls.js';
 import { LATENCY_QUANTILES, sortedLatencies } from '../helpers/latency.js';
 import { generateEnvelopes, ingestEnvelopes, openTestStore, type TestStore } from '../helpers/seed.js';
@@ -234,16 +234,16 @@ describe("the store's queries answer the same over the v1 and the v2 tables", ()
   });
 });
 
-describe('fleet rollups (0011)', () => {
+describe('fleet rollups (0011; 1m and 1h by month since 0012)', () => {
   const FLEET = 'bucket, provider, model, category, code, http_status';
   const fleetSql = (table: string) => `
     SELECT ${FLEET}, sum(calls) AS calls, sum(errors) AS errors, sum(total_tokens) AS tt,
            sum(latency_sum) AS ls, sum(latency_count) AS lc, sumMap(latency_hist) AS h, max(last_reset_at) AS reset
     FROM ${store.database}.${table} GROUP BY ${FLEET} ORDER BY ${FLEET}`;
   test.each([
-    ['calls_1m_v2', 'calls_fleet_1m_v2'],
-    ['calls_1h_v2', 'calls_fleet_1h_v2'],
-    ['calls_1d_v2', 'calls_fleet_1d_v2'],
+    [TABLES.calls1m, TABLES.fleet1m],
+    [TABLES.calls1h, TABLES.fleet1h],
+    [TABLES.calls1d, TABLES.fleet1d],
   ])('%s summed over keys and tenants equals %s', async (keyed, fleet) => {
     const a = await rows(fleetSql(keyed));
     expect(a.length).toBeGreaterThan(0);
@@ -270,7 +270,22 @@ describe('migration 0010 carries a v1 store over', () => {
       const res = await migrate(store.client, { CLICKHOUSE_DATABASE: db, RAW_TTL_DAYS: undefined });
       expect(res.applied).toContain('0010_storage_v2.sql');
       expect(res.applied).toContain('0011_fleet_rollups_v2.sql');
+      expect(res.applied).toContain('0012_fleet_rollups_monthly.sql');
       const one = async (q: string) => Number((await rows(q))[0]?.n);
+      // 0012 copies the v2 fleet rollups (re-derived from the carried rows by 0011) row for row.
+      const FLEET = 'bucket, provider, model, category, code, http_status';
+      const fleetRows = (table: string) =>
+        rows(`SELECT ${FLEET}, calls, errors, prompt_tokens, completion_tokens, total_tokens, latency_sum,
+                     latency_count, latency_hist, last_reset_at
+              FROM ${db}.${table} FINAL ORDER BY ${FLEET}`);
+      for (const [v2, v3] of [
+        ['calls_fleet_1m_v2', TABLES.fleet1m],
+        ['calls_fleet_1h_v2', TABLES.fleet1h],
+      ] as const) {
+        const a = await fleetRows(v2);
+        expect(a.length).toBeGreaterThan(0);
+        expect(await fleetRows(v3)).toEqual(a);
+      }
       for (const r of ['1m', '1h', '1d']) {
         expect(await one(`SELECT sum(calls) AS n FROM ${db}.calls_${r}_v2`)).toBe(carried.length);
         expect(await one(`SELECT sum(errors) AS n FROM ${db}.calls_${r}_v2`)).toBe(
@@ -288,9 +303,14 @@ describe('migration 0010 carries a v1 store over', () => {
       // New calls after the migration go through the v2 path and add up with the carried rows,
       // without the cascade counting the carried 1m rows a second time.
       const more = await ingestEnvelopes(store.client, db, envelopes.slice(0, 100), 5_000, clickhouseInserter);
-      for (const r of ['1m', '1h', '1d']) {
+      const fleet = { '1m': TABLES.fleet1m, '1h': TABLES.fleet1h, '1d': TABLES.fleet1d };
+      for (const r of ['1m', '1h', '1d'] as const) {
         expect(await one(`SELECT sum(calls) AS n FROM ${db}.calls_${r}_v2`)).toBe(carried.length + more.length);
-        expect(await one(`SELECT sum(calls) AS n FROM ${db}.calls_fleet_${r}_v2`)).toBe(carried.length + more.length);
+        expect(await one(`SELECT sum(calls) AS n FROM ${db}.${fleet[r]}`)).toBe(carried.length + more.length);
+      }
+      // The v2 fleet rollups of 1m and 1h stay readable and are no longer written (0012 dropped their views).
+      for (const r of ['1m', '1h']) {
+        expect(await one(`SELECT sum(calls) AS n FROM ${db}.calls_fleet_${r}_v2`)).toBe(carried.length);
       }
     } finally {
       rmSync(v1Dir, { recursive: true, force: true });

@@ -25,7 +25,7 @@ describe('renderForCluster', () => {
     expect(renderForCluster(insert, 'c')).toBe(insert);
   });
 
-  it('views, databases and ALTERs get ON CLUSTER; the replicated window follows the non-replicated one', () => {
+  it('views, databases, ALTERs and DROPs get ON CLUSTER; the replicated window follows the non-replicated one', () => {
     expect(renderForCluster('CREATE MATERIALIZED VIEW IF NOT EXISTS db.v TO db.t AS SELECT 1', 'c')).toBe(
       "CREATE MATERIALIZED VIEW IF NOT EXISTS db.v ON CLUSTER 'c' TO db.t AS SELECT 1",
     );
@@ -33,6 +33,8 @@ describe('renderForCluster', () => {
       "CREATE DATABASE IF NOT EXISTS db ON CLUSTER 'c'",
     );
     expect(renderForCluster('ALTER TABLE db.t MODIFY TTL x', 'c')).toBe("ALTER TABLE db.t ON CLUSTER 'c' MODIFY TTL x");
+    expect(renderForCluster('DROP VIEW IF EXISTS db.v', 'c')).toBe("DROP VIEW IF EXISTS db.v ON CLUSTER 'c'");
+    expect(renderForCluster('DROP TABLE IF EXISTS db.t', 'c')).toBe("DROP TABLE IF EXISTS db.t ON CLUSTER 'c'");
     expect(renderForCluster('SETTINGS non_replicated_deduplication_window = 10000', 'c')).toBe(
       'SETTINGS non_replicated_deduplication_window = 10000, replicated_deduplication_window = 10000',
     );

@@ -84,8 +84,8 @@ describe('rollupRows', () => {
 describe('rollupTable', () => {
   it('reads the fleet rollup unless a query groups or filters by key or tenant', () => {
     const t = readTables('db');
-    expect(t[rollupTable('1h', [])]).toBe('db.calls_fleet_1h_v2');
-    expect(t[rollupTable('1m', ['provider', 'code'])]).toBe('db.calls_fleet_1m_v2');
+    expect(t[rollupTable('1h', [])]).toBe('db.calls_fleet_1h_v3');
+    expect(t[rollupTable('1m', ['provider', 'code'])]).toBe('db.calls_fleet_1m_v3');
     expect(t[rollupTable('1d', ['provider', 'key'])]).toBe('db.calls_1d_v2');
     expect(t[rollupTable('1h', ['tenant'])]).toBe('db.calls_1h_v2');
   });

@@ -50,6 +50,32 @@ describe('parseRows', () => {
   it('refuses a result that is not rows', () => {
     expect(() => parseRows('q', { n: 1 }, shape)).toThrow('q: expected rows');
   });
+
+  describe('a JSONCompact result (columns named once, in meta)', () => {
+    const meta = ['extra', 'keys', 'ok', 'reset', 'name', 'n'].map((name) => ({ name, type: 'whatever' }));
+    const compact = (...data: unknown[][]) => ({ meta, data, rows: data.length });
+
+    it('reads each column at its place in meta', () => {
+      const rows = parseRows('q', compact([1, ['k'], true, null, 'a', 3], [2, [], 0, 5, '', 0]), shape);
+      expect(rows).toEqual([
+        { n: 3, name: 'a', reset: null, ok: true, keys: ['k'] },
+        { n: 0, name: '', reset: 5, ok: false, keys: [] },
+      ]);
+      expect(parseRows('q', compact(), shape)).toEqual([]);
+    });
+
+    it('refuses a wrong kind, a missing column and a row of the wrong width', () => {
+      expect(() => parseRows('q', compact([1, [], true, null, 'a', '3']), shape)).toThrow(
+        'q: row 0, column \'n\': expected number, got string "3"',
+      );
+      const noReset = { meta: meta.filter((m) => m.name !== 'reset'), data: [[1, [], true, 'a', 3]] };
+      expect(() => parseRows('q', noReset, shape)).toThrow(
+        "q: row 0, column 'reset': expected number?, got no such column",
+      );
+      expect(() => parseRows('q', compact([1, [], true, null, 'a']), shape)).toThrow(RowShapeError);
+      expect(() => parseRows('q', compact([1, [], true, null, 'a']), shape)).toThrow('q: row 0 is array');
+    });
+  });
 });
 
 describe('isEmbeddedClient', () => {
