@@ -104,7 +104,7 @@ describe('clickhouseInserter', () => {
         Object.assign(c, { category: 'ok', http_status: 200, code: '', prompt_tokens: i, total_tokens: 2 * i });
       return c;
     });
-    const tables = ['errors_v2', 'calls_1m_v2', 'calls_1h_v2', 'calls_fleet_1m_v2'];
+    const tables = ['errors_v2', 'calls_1m_v2', 'calls_1h_v2', 'calls_fleet_1m_v3'];
     const dump = async (database: string) => {
       const out: Record<string, string[]> = {};
       for (const t of tables) {
