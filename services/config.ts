@@ -75,14 +75,20 @@ const envSchema = z.object({
     .max(1024 * 1024 * 1024)
     .default(16 * 1024 * 1024),
   /**
-   * Partition batches the ingest worker processes at once (kafkajs partitionsConsumedConcurrently):
-   * JavaScript classifies some while the engine inserts others. Memory grows with it (each batch
-   * in flight holds its rows and insert bodies, the engine its insert buffers). 1 by default: with
-   * the embedded engine on two shared cores, bench ingest (live, 1M messages) measured 1 and 2 at
-   * the same throughput and 4 slower (~31 vs ~26 us of CPU per message), peak RSS ~615, ~665-725
-   * and ~650-700 MB. Raise it with idle cores or a ClickHouse server.
+   * Classify threads of the ingest worker (0: classify on its main thread). Each owns the open
+   * segments of some partitions (partition mod threads); the main thread fetches, cuts segments,
+   * inserts and commits. bench ingest (live, 1M messages, 4 partitions, two cores shared with the
+   * embedded engine and the broker): 1 thread with INGEST_CONCURRENCY 4 ingests ~1.2-1.45x the
+   * messages per second of 0 threads with 1, at ~60-110 MB more peak RSS (docs/scaling.md).
    */
-  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  INGEST_THREADS: z.coerce.number().int().min(0).max(64).default(1),
+  /**
+   * Partition batches the ingest worker processes at once (kafkajs partitionsConsumedConcurrently),
+   * so some are classified while a segment of another is inserted (segments land one at a time).
+   * Default: 4 with classify threads, 1 without (classifying on the main thread, more batches at
+   * once measured no faster and ~50-100 MB more peak RSS).
+   */
+  INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).optional(),
   /** Consumer group session timeout: how soon a crashed worker's partitions move to the others. */
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
 

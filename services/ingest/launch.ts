@@ -155,6 +155,7 @@ export async function launchKafkaIngest(
         maxBytesPerPartition: cfg.INGEST_FETCH_MAX_BYTES_PER_PARTITION,
         maxBytes: cfg.INGEST_FETCH_MAX_BYTES,
         concurrency: cfg.INGEST_CONCURRENCY,
+        classifyThreads: cfg.INGEST_THREADS,
         format: cfg.INGEST_FORMAT,
         otlp: { keyAttribute: cfg.OTLP_KEY_ATTRIBUTE, tenantAttribute: cfg.OTLP_TENANT_ATTRIBUTE },
         sessionTimeout: cfg.KAFKA_SESSION_TIMEOUT_MS,

@@ -23,17 +23,13 @@ import {
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { OtlpMapOptions } from '../core/otlp.js';
-import {
-  addBeyondRetention,
-  type BeyondRetention,
-  countBeyondRetention,
-  emptyBeyondRetention,
-} from '../core/retention.js';
-import { type DeadLetterMessage, type DeadLetterSink, kafkaDeadLetters } from '../kafka/dlq.js';
-import type { BlockInserter, CallBlock } from '../store/calls.js';
+import { type DeadLetterSink, kafkaDeadLetters } from '../kafka/dlq.js';
+import type { BlockInserter } from '../store/calls.js';
 import type { IntentStore, PartitionRef } from '../store/intents.js';
-import { classifyMessages, type IngestFormat, type IngestInput } from './formats.js';
+import { ClassifyPool } from './classify-pool.js';
+import type { IngestFormat } from './formats.js';
 import type { IngestMetrics } from './metrics.js';
+import { inlineBuilder, type SegmentBuilder } from './segment-builder.js';
 import {
   cutBatch,
   kafkaSegmentToken,
@@ -73,10 +69,15 @@ export interface WorkerOptions {
   maxBytes?: number;
   /**
    * INGEST_CONCURRENCY: partition batches processed at once (kafkajs partitionsConsumedConcurrently),
-   * so batches are classified in JavaScript while others are inserted by ClickHouse's own threads
-   * (default 1: see the measurements in config.ts).
+   * so batches are classified while a segment of another partition is inserted (default 4 with
+   * classify threads, else 1: see the measurements in config.ts).
    */
   concurrency?: number;
+  /**
+   * INGEST_THREADS: classify threads (classify-pool.ts); 0 classifies on the worker's own thread
+   * (the default of the class; the CLI's default is in config.ts).
+   */
+  classifyThreads?: number;
   /** What a message holds (`--format`): an envelope (default) or an OTLP export request. */
   format?: IngestFormat;
   /** OTLP: which attributes name the key and the tenant. */
@@ -107,14 +108,12 @@ const RETRY: RetryOptions = {
 
 type SegmentClose = NonNullable<Piece['closed']> | 'caught_up' | 'age' | 'bytes';
 
-/** A partition's open segment and what its messages became so far. */
+/** A partition's open segment and what its messages become. */
 interface OpenBlock {
   segment: OpenSegment;
-  block: CallBlock;
-  letters: DeadLetterMessage[];
+  builder: SegmentBuilder;
   /** Messages taken (rows, dead letters or skipped). */
   consumed: number;
-  beyond: BeyondRetention;
   openedAt: number;
 }
 
@@ -148,6 +147,8 @@ export class IngestWorker {
   private readonly partitions = new Map<number, PartitionState>();
   private readonly segmentMaxMs: number;
   private readonly segmentMaxBytes: number;
+  private readonly pool: ClassifyPool | null;
+  private inserting: Promise<void> = Promise.resolve();
   private crashed: string | null = null;
   /** When the consumer last showed it reaches the broker and makes progress (a fetch, an inserted segment). */
   private progressAt = 0;
@@ -170,6 +171,7 @@ export class IngestWorker {
     const log = deps.log;
     this.segmentMaxMs = opts.segmentMaxMs ?? 5_000;
     this.segmentMaxBytes = opts.segmentMaxBytes ?? 32 * 1024 * 1024;
+    this.pool = (opts.classifyThreads ?? 0) > 0 ? new ClassifyPool(opts.classifyThreads ?? 0, deps.inserter) : null;
     this.consumer = deps.kafka.consumer({
       groupId: opts.groupId,
       sessionTimeout: opts.sessionTimeout ?? 30_000,
@@ -211,11 +213,11 @@ export class IngestWorker {
       this.restartFailure = null;
     });
     this.consumer.on(GROUP_JOIN, (e) => {
-      this.partitions.clear();
+      this.forgetAll();
       log.info({ memberId: e.payload.memberId, assignment: e.payload.memberAssignment }, 'joined the consumer group');
     });
     this.consumer.on(CRASH, (e) => {
-      this.partitions.clear();
+      this.forgetAll();
       this.restartFailure = `consumer restarting: ${e.payload.error.message}`;
       if (!e.payload.restart) {
         this.crashed = e.payload.error.message;
@@ -233,7 +235,7 @@ export class IngestWorker {
       // Offsets are committed by the worker once a segment landed (resolving them only moves the
       // fetch position, so an open segment can span fetches).
       autoCommit: false,
-      partitionsConsumedConcurrently: this.opts.concurrency ?? 1,
+      partitionsConsumedConcurrently: this.opts.concurrency ?? (this.pool ? 4 : 1),
       eachBatch: (payload) => this.handleBatch(payload),
     });
     this.started = true;
@@ -245,6 +247,7 @@ export class IngestWorker {
     this.stopping = true;
     await this.consumer.disconnect();
     await this.producer.disconnect();
+    await this.pool?.close();
   }
 
   unhealthyReason(): string | null {
@@ -323,6 +326,7 @@ export class IngestWorker {
         commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: String(offset) }] }] });
       for (const piece of cut.pieces) {
         if (isStale()) {
+          state.open?.builder.discard();
           this.partitions.delete(partition);
           return;
         }
@@ -334,6 +338,8 @@ export class IngestWorker {
         }
       }
       state.next = batchLastOffset + 1;
+      // Classify threads: wait while the partition's thread has more than its bound queued.
+      await state.open?.builder.settled();
       const open = state.open;
       if (open && !open.segment.intent) {
         // A new segment stays open across fetches while the partition has a backlog (the next fetch
@@ -375,48 +381,32 @@ export class IngestWorker {
     }
   }
 
-  /** Classifies messages into the partition's open segment (opening it first when `segment` is new). */
+  /** Adds messages to the partition's open segment (opening it first when `segment` is new). */
   private fill(state: PartitionState, segment: OpenSegment, slice: KafkaMessage[]): OpenBlock {
     let open = state.open;
     if (!open || open.segment !== segment) {
+      open?.builder.discard();
+      const { topic, partition } = state.ref;
+      const o = {
+        topic,
+        partition,
+        format: this.opts.format ?? 'envelope',
+        maxMessageBytes: this.opts.maxMessageBytes,
+        otlp: this.opts.otlp,
+        countBeyond: this.deps.metrics !== undefined,
+        rawTtlDays: this.opts.rawTtlDays,
+      };
       open = {
         segment,
-        block: this.deps.inserter.block(),
-        letters: [],
+        builder: this.pool ? this.pool.builder(o) : inlineBuilder(this.deps.inserter, o),
         consumed: 0,
-        beyond: emptyBeyondRetention(),
         openedAt: Date.now(),
       };
       state.open = open;
     }
     if (slice.length === 0) return open;
-    const { topic, partition } = state.ref;
-    const inputs: IngestInput[] = slice.map((m) => ({
-      value: m.value,
-      fallbackTs: Number(m.timestamp),
-      transport: { src: 'kafka', kafka_topic: topic, kafka_partition: partition, kafka_offset: Number(m.offset) },
-    }));
-    const { rows, rejected } = classifyMessages(inputs, this.opts.format ?? 'envelope', {
-      maxBytes: this.opts.maxMessageBytes,
-      map: this.opts.otlp,
-    });
-    if (this.deps.metrics && rows.length > 0) {
-      open.beyond = addBeyondRetention(open.beyond, countBeyondRetention(rows, Date.now(), this.opts.rawTtlDays));
-    }
-    open.block.add(rows);
+    open.builder.add(slice);
     open.consumed += slice.length;
-    for (const r of rejected) {
-      const m = slice[r.index] as KafkaMessage;
-      open.letters.push({
-        topic,
-        partition,
-        offset: Number(m.offset),
-        timestamp: m.timestamp,
-        key: m.key ?? null,
-        value: m.value ?? null,
-        reason: r.reason,
-      });
-    }
     return open;
   }
 
@@ -442,10 +432,11 @@ export class IngestWorker {
       await this.deps.intents.record(state.ref, [intent]);
       state.intents = mergeIntents(state.intents, [intent], state.base);
     }
-    await open.block.insert(token);
-    if (open.letters.length > 0) {
-      await this.deadLetters.send(open.letters);
-      log.debug({ topic, partition, count: open.letters.length, first: open.letters[0]?.reason }, 'dead-lettered');
+    const done = await open.builder.finish();
+    await this.oneInsertAtATime(() => done.insert(token));
+    if (done.letters.length > 0) {
+      await this.deadLetters.send(done.letters);
+      log.debug({ topic, partition, count: done.letters.length, first: done.letters[0]?.reason }, 'dead-lettered');
     }
     const end = segmentEnd(seg);
     await commit(end);
@@ -455,23 +446,40 @@ export class IngestWorker {
     this.lastFailure = null;
     if (metrics) {
       metrics.consumed.inc({ topic }, open.consumed);
-      metrics.inserted.inc({ topic }, open.block.calls);
-      if (open.letters.length > 0) metrics.deadLettered.inc({ topic }, open.letters.length);
+      metrics.inserted.inc({ topic }, done.calls);
+      if (done.letters.length > 0) metrics.deadLettered.inc({ topic }, done.letters.length);
       metrics.segments.inc({ topic, closed });
       if (seg.intent) metrics.replayedSegments.inc({ topic });
-      for (const [table, n] of Object.entries(open.beyond)) if (n > 0) metrics.beyondRetention.inc({ topic, table }, n);
+      for (const [table, n] of Object.entries(done.beyond)) if (n > 0) metrics.beyondRetention.inc({ topic, table }, n);
     }
   }
 
   /** What the open segments of every partition hold together (their insert bodies and rollup groups). */
   private openBytes(): number {
     let bytes = 0;
-    for (const p of this.partitions.values()) bytes += p.open?.block.bytes ?? 0;
+    for (const p of this.partitions.values()) bytes += p.open?.builder.bytes ?? 0;
     return bytes;
+  }
+
+  /**
+   * Segments land one at a time, whichever partitions' batches are processed at once: the others go
+   * on classifying meanwhile, and the engine holds one insert's buffers, not one per partition.
+   */
+  private oneInsertAtATime(insert: () => Promise<void>): Promise<void> {
+    const run = this.inserting.then(insert, insert);
+    this.inserting = run.catch(() => {});
+    return run;
+  }
+
+  /** Forgets every partition's state (a (re)join or a restart: each resumes from its last commit). */
+  private forgetAll(): void {
+    for (const p of this.partitions.values()) p.open?.builder.discard();
+    this.partitions.clear();
   }
 
   /** Forgets a partition's open segment and fetches again from where it began (the last commit). */
   private drop(topic: string, partition: number, state: PartitionState): void {
+    state.open?.builder.discard();
     this.partitions.delete(partition);
     try {
       this.consumer.seek({ topic, partition, offset: String(state.base) });

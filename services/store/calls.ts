@@ -34,7 +34,7 @@ export interface CallInserter {
  * the calls and their order, not on how they were split into parts, so a segment redelivered in
  * other fetch sizes gives the same block. It keeps the calls aggregated, not the calls themselves.
  */
-export interface CallBlock {
+interface CallBlock {
   add(rows: readonly StoredCall[]): void;
   /** Calls added so far. */
   readonly calls: number;
@@ -44,15 +44,32 @@ export interface CallBlock {
   insert(token?: string): Promise<void>;
 }
 
-/** The write interface of the Kafka worker: blocks filled across fetches. */
+/**
+ * What a block of calls becomes before it is inserted (storage v2): the failed calls' rows and the
+ * 1m rollup rows, as insert bodies. Plain data: a classify thread builds it (callAggregate) and
+ * posts it to the thread that inserts it.
+ */
+export interface BuiltBlock {
+  calls: number;
+  /** errors_v2 rows, JSONCompactEachRow in ERROR_COLUMNS order ('' when no call failed). */
+  errors: string;
+  /** calls_1m_v2 rows, JSONCompactEachRow in ROLLUP_COLUMNS order. */
+  rollup: string;
+  groups: number;
+}
+
+/** The write interface of the Kafka worker: blocks filled across fetches, in-process or built elsewhere. */
 export interface BlockInserter {
   block(): CallBlock;
+  /** Inserts a block a classify thread built (callAggregate), under `token` as for insertCalls. */
+  insertBuilt(built: BuiltBlock, token?: string): Promise<void>;
 }
 
 /** insertCalls through a block: the one way both interfaces insert. */
-function inserterOf(block: () => CallBlock): CallInserter & BlockInserter {
+function inserterOf(block: () => CallBlock, insertBuilt: BlockInserter['insertBuilt']): CallInserter & BlockInserter {
   return {
     block,
+    insertBuilt,
     async insertCalls(rows, token) {
       const b = block();
       b.add(rows);
@@ -142,7 +159,12 @@ export function clickhouseInserterV1(client: ClickHouseClient, database: string)
         });
       },
     };
-  });
+  }, refuseBuilt);
+}
+
+/** The v1 path stores every call: a v2 block (failed calls and rollup rows) cannot be stored there. */
+async function refuseBuilt(): Promise<void> {
+  throw new Error('the v1 write path takes calls, not v2 blocks built by a classify thread');
 }
 
 /** Columns of errors_v2 written by the inserter (the tokens are in the rollups only). */
@@ -285,6 +307,39 @@ function compactErrors(rows: readonly StoredCall[]): string {
 /** Rough bytes one rollup group holds (the row, its key, its histogram), for CallBlock.bytes. */
 const GROUP_BYTES = 600;
 
+/** A v2 block being aggregated, without I/O: what CallBlock inserts and a classify thread posts. */
+export interface CallAggregate {
+  add(rows: readonly StoredCall[]): void;
+  readonly calls: number;
+  /** A rough count of the bytes it holds (the failed calls' rows and the rollup groups). */
+  readonly bytes: number;
+  build(): BuiltBlock;
+}
+
+export function callAggregate(): CallAggregate {
+  // The failed calls' rows are serialized as they are added and the rest folded into the groups, so
+  // the calls themselves are garbage once added (they are the bulk of a fetch's memory).
+  let errors = '';
+  let calls = 0;
+  const groups = new Map<string, RollupRow>();
+  return {
+    add(rows) {
+      errors += compactErrors(rows);
+      for (const r of rows) addToRollup(groups, r);
+      calls += rows.length;
+    },
+    get calls() {
+      return calls;
+    },
+    get bytes() {
+      return errors.length + groups.size * GROUP_BYTES;
+    },
+    build() {
+      return { calls, errors, rollup: compactRollup([...groups.values()]), groups: groups.size };
+    },
+  };
+}
+
 /**
  * The v2 write path (the default): failed calls as rows into errors_v2, then the block's 1m rollup
  * rows into calls_1m_v2, each insert under its own token derived from the block's. A retry after a
@@ -303,30 +358,22 @@ export function clickhouseInserter(client: ClickHouseClient, database: string): 
       token: token ?? 'fresh',
       settings: { date_time_input_format: 'basic' },
     });
+  const insertBuilt = async (b: BuiltBlock, token?: string) => {
+    if (b.calls === 0) return;
+    if (b.errors) await send('errors_v2', ERROR_COLUMNS, b.errors, b.calls, token && `${token}/errors`);
+    await send('calls_1m_v2', ROLLUP_COLUMNS, b.rollup, b.groups, token && `${token}/1m`);
+  };
   return inserterOf(() => {
-    // The failed calls' rows are serialized as they are added and the rest folded into the groups, so
-    // the calls themselves are garbage once added (they are the bulk of a fetch's memory).
-    let errors = '';
-    let calls = 0;
-    const groups = new Map<string, RollupRow>();
+    const agg = callAggregate();
     return {
-      add(rows) {
-        errors += compactErrors(rows);
-        for (const r of rows) addToRollup(groups, r);
-        calls += rows.length;
-      },
+      add: (rows) => agg.add(rows),
       get calls() {
-        return calls;
+        return agg.calls;
       },
       get bytes() {
-        return errors.length + groups.size * GROUP_BYTES;
+        return agg.bytes;
       },
-      async insert(token) {
-        if (calls === 0) return;
-        const m1 = compactRollup([...groups.values()]);
-        if (errors) await send('errors_v2', ERROR_COLUMNS, errors, calls, token && `${token}/errors`);
-        await send('calls_1m_v2', ROLLUP_COLUMNS, m1, groups.size, token && `${token}/1m`);
-      },
+      insert: (token) => insertBuilt(agg.build(), token),
     };
-  });
+  }, insertBuilt);
 }

@@ -44,8 +44,9 @@ options:
 Environment: KAFKA_*, INGEST_MAX_MESSAGE_BYTES (default 1 MiB), INGEST_SEGMENT_MAX (messages per insert,
 default 100000; a segment spans fetches while there is a backlog), INGEST_SEGMENT_MAX_MS (default 5000),
 INGEST_SEGMENT_MAX_BYTES (open segments together, default 32 MiB), INGEST_FETCH_MAX_BYTES_PER_PARTITION
-(default 512 KiB), INGEST_FETCH_MAX_BYTES (default 16 MiB per fetch), INGEST_CONCURRENCY (partition batches
-in flight, default 1), KAFKA_SESSION_TIMEOUT_MS (default 30000: how soon a crashed worker's
+(default 512 KiB), INGEST_FETCH_MAX_BYTES (default 16 MiB per fetch), INGEST_THREADS (classify threads, default
+1; 0 classifies on the main thread), INGEST_CONCURRENCY (partition batches in flight, default 4 with classify
+threads, else 1), KAFKA_SESSION_TIMEOUT_MS (default 30000: how soon a crashed worker's
 partitions move to the others), CLICKHOUSE_URL or CHDB_PATH (embedded engine, default ./data; one process per
 directory), CLICKHOUSE_DATABASE, METRICS_PORT, LOG_LEVEL.
 

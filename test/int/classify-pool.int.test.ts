@@ -1,0 +1,156 @@
+// The classify threads (services/ingest/classify-pool.ts) against the worker's own thread: the same
+// segment's messages, added in runs of any length, must build the same block, the same dead letters
+// and the same retention counts. No broker or store: a capturing inserter keeps what would be
+// inserted. In the int project because the thread runs the compiled build (npm test builds first).
+import type { KafkaMessage } from 'kafkajs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ClassifyPool } from '../../services/ingest/classify-pool.js';
+import { type BuilderOptions, inlineBuilder, type SegmentBuilder } from '../../services/ingest/segment-builder.js';
+import { type BlockInserter, type BuiltBlock, callAggregate } from '../../services/store/calls.js';
+import { expectedFor, makeMessage, TEST_MAX_BYTES } from '../helpers/ingest-data.js';
+
+const now = Date.parse('2026-11-30T12:00:00Z');
+
+function capturing(): { inserter: BlockInserter; built: BuiltBlock[] } {
+  const built: BuiltBlock[] = [];
+  return {
+    built,
+    inserter: {
+      block() {
+        const a = callAggregate();
+        return {
+          add: (rows) => a.add(rows),
+          get calls() {
+            return a.calls;
+          },
+          get bytes() {
+            return a.bytes;
+          },
+          insert: async () => {
+            built.push(a.build());
+          },
+        };
+      },
+      insertBuilt: async (b) => {
+        built.push(b);
+      },
+    },
+  };
+}
+
+/** Kafka messages of the test traffic (poison included); every third has a key, offsets from `base`. */
+function messages(base: number, n: number): KafkaMessage[] {
+  const out: KafkaMessage[] = [];
+  for (let i = 0; i < n; i++) {
+    const value = makeMessage(i, now);
+    out.push({
+      key: i % 3 === 0 ? Buffer.from(`k${i}`) : null,
+      value: value === null ? null : Buffer.from(value),
+      timestamp: String(now - i),
+      offset: String(base + i),
+      attributes: 0,
+      headers: {},
+    } as KafkaMessage);
+  }
+  return out;
+}
+
+const options = (partition: number): BuilderOptions => ({
+  topic: 'calls',
+  partition,
+  format: 'envelope',
+  maxMessageBytes: TEST_MAX_BYTES,
+  countBeyond: true,
+  rawTtlDays: 30,
+});
+
+/** Adds `msgs` in runs of the given lengths (the rest in one last run), then finishes and inserts. */
+async function build(b: SegmentBuilder, msgs: KafkaMessage[], runs: number[], token: string) {
+  let at = 0;
+  for (const r of runs) {
+    b.add(msgs.slice(at, at + r));
+    at += r;
+    await b.settled();
+  }
+  b.add(msgs.slice(at));
+  const done = await b.finish();
+  await done.insert(token);
+  return done;
+}
+
+const pools: ClassifyPool[] = [];
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+describe('classify threads', () => {
+  it('build the same block, dead letters and counts as the main thread, in runs of any length', async () => {
+    const n = 3000;
+    const msgs = messages(500, n);
+    const exp = expectedFor(0, n, now);
+    expect(exp.poison).toBeGreaterThan(0);
+
+    const inline = capturing();
+    const a = await build(inlineBuilder(inline.inserter, options(2)), msgs, [n], 'seg');
+    const threaded = capturing();
+    const pool = new ClassifyPool(2, threaded.inserter);
+    pools.push(pool);
+    const b = await build(pool.builder(options(2)), msgs, [1, 7, 250, 0, 999], 'seg');
+
+    expect(a.calls).toBe(exp.rows);
+    expect(b.calls).toBe(exp.rows);
+    expect(threaded.built).toEqual(inline.built);
+    expect(threaded.built[0]?.errors.split('\n').filter(Boolean)).toHaveLength(exp.errors);
+    expect(b.beyond).toEqual(a.beyond);
+    expect(b.letters).toHaveLength(exp.poison);
+    expect(b.letters).toEqual(a.letters);
+    // The letters carry the original bytes and coordinates (not a view of the whole fetch).
+    for (const l of b.letters) {
+      const m = msgs[l.offset - 500] as KafkaMessage;
+      expect(l.value?.equals(m.value as Buffer) ?? m.value === null).toBe(true);
+      expect(l.key === null ? m.key === null : l.key.equals(m.key as Buffer)).toBe(true);
+      expect([l.topic, l.partition, l.timestamp]).toEqual(['calls', 2, m.timestamp]);
+      expect(l.value === null || l.value.buffer.byteLength === l.value.byteLength).toBe(true);
+    }
+  });
+
+  it('keep the segments of several partitions apart on one thread', async () => {
+    const threaded = capturing();
+    const pool = new ClassifyPool(1, threaded.inserter);
+    pools.push(pool);
+    const x = pool.builder(options(0));
+    const y = pool.builder(options(1));
+    const mx = messages(0, 400);
+    const my = messages(0, 900);
+    for (let i = 0; i < 900; i += 100) {
+      x.add(mx.slice(i, i + 100));
+      y.add(my.slice(i, i + 100));
+    }
+    const dropped = pool.builder(options(2));
+    dropped.add(messages(0, 50));
+    dropped.discard();
+    const [dx, dy] = await Promise.all([x.finish(), y.finish()]);
+    expect([dx.calls, dy.calls]).toEqual([expectedFor(0, 400, now).rows, expectedFor(0, 900, now).rows]);
+    expect(dx.letters.every((l) => l.partition === 0)).toBe(true);
+    expect(dy.letters.every((l) => l.partition === 1)).toBe(true);
+  });
+
+  it('a segment whose thread is gone fails, and the next one gets a fresh thread', async () => {
+    const threaded = capturing();
+    const pool = new ClassifyPool(1, threaded.inserter);
+    pools.push(pool);
+    const before = pool.builder(options(0));
+    before.add(messages(0, 100));
+    // Terminate the thread under the builder: the only way a thread dies with JSON it classified.
+    const slot = (pool as unknown as { slots: { worker: { terminate(): Promise<number> } | null }[] }).slots[0];
+    await slot?.worker?.terminate();
+    await expect(before.finish()).rejects.toThrow(/classify thread/);
+    const after = pool.builder(options(0));
+    after.add(messages(0, 100));
+    expect((await after.finish()).calls).toBe(expectedFor(0, 100, now).rows);
+  });
+
+  it('refuses a pool without threads', () => {
+    expect(() => new ClassifyPool(0, capturing().inserter)).toThrow(/at least 1/);
+  });
+});
