@@ -50,6 +50,34 @@ function threadEntry(): URL {
   return new URL(here.href.replace('/services/ingest/', '/dist/services/ingest/'));
 }
 
+const MIB = 1024 * 1024;
+
+export interface PoolLimits {
+  /** Bytes of fetched messages a thread may have queued before the main thread waits (default 8 MiB). */
+  maxQueuedBytes?: number;
+  /** INGEST_SEGMENT_MAX_BYTES and INGEST_MAX_MESSAGE_BYTES: what a thread may have to hold at once. */
+  segmentMaxBytes: number;
+  maxMessageBytes: number;
+}
+
+/**
+ * A classify thread's V8 heap limits. Left to V8's defaults a thread's heap grew to ~350 MB during a
+ * backfill, most of it garbage V8 saw no reason to collect yet (peak RSS ~915-1040 MB vs ~815 MB
+ * classifying on the main thread). Bounded, peak RSS fell by ~60-200 MB (docs/scaling.md). What a
+ * thread must hold is bounded by the open segments (at most segmentMaxBytes as CallBlock.bytes
+ * counts them; a failed call's row in a two-byte string takes twice its length) and the message
+ * being parsed (a JSON value takes a few times its text), so the old generation is sized from
+ * those with room to spare: 192 MB at the defaults (32 MiB, 1 MiB). A thread out of memory fails
+ * its segments like any other thread failure (fetched again).
+ */
+export function threadHeapMb(
+  segmentMaxBytes: number,
+  maxMessageBytes: number,
+): { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number } {
+  const needed = Math.ceil((4 * segmentMaxBytes + 8 * maxMessageBytes) / MIB) + 56;
+  return { maxOldGenerationSizeMb: Math.max(192, needed), maxYoungGenerationSizeMb: 32 };
+}
+
 interface Pending {
   bytes: number;
   failed: Error | null;
@@ -72,13 +100,17 @@ export class ClassifyPool {
   private nextId = 1;
   private closed = false;
 
+  private readonly maxQueuedBytes: number;
+  private readonly heap: ReturnType<typeof threadHeapMb>;
+
   constructor(
     size: number,
     private readonly inserter: BlockInserter,
-    /** Bytes of fetched messages a thread may have queued before the main thread waits (settled). */
-    private readonly maxQueuedBytes = 8 * 1024 * 1024,
+    limits: PoolLimits,
   ) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`classify threads: ${size} (need at least 1)`);
+    this.maxQueuedBytes = limits.maxQueuedBytes ?? 8 * MIB;
+    this.heap = threadHeapMb(limits.segmentMaxBytes, limits.maxMessageBytes);
     this.slots = Array.from({ length: size }, () => ({ worker: null, queued: 0, waiters: [], pending: new Map() }));
   }
 
@@ -143,7 +175,7 @@ export class ClassifyPool {
 
   private start(slot: Slot): Worker {
     if (slot.worker) return slot.worker;
-    const w = new Worker(threadEntry());
+    const w = new Worker(threadEntry(), { resourceLimits: this.heap });
     w.unref();
     slot.worker = w;
     w.on('message', (m: FromThread) => this.receive(slot, m));

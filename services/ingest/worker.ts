@@ -10,7 +10,13 @@
 // acknowledged segment is committed. kafkajs then retries the fetch with exponential backoff (RETRY)
 // and, when the retries run out, restarts the consumer (restartOnFailure), which rejoins the group and
 // resumes from the committed offsets. Memory is bounded by one fetch (maxBytes) plus the open
-// segments' aggregates (INGEST_SEGMENT_MAX_BYTES for all partitions together).
+// segments' aggregates (INGEST_SEGMENT_MAX_BYTES for all partitions together) plus what each classify
+// thread has queued (8 MiB of fetched messages; classify-pool.ts).
+//
+// Where the work runs: with classify threads (INGEST_THREADS, the CLI's default 1) the main thread
+// only fetches, cuts segments, inserts and commits; each segment's messages are classified and
+// aggregated on the thread owning its partition (segment-builder.ts, classify-pool.ts), several
+// partition batches at once, while segments land one at a time.
 import { performance } from 'node:perf_hooks';
 import {
   type Consumer,
@@ -171,7 +177,13 @@ export class IngestWorker {
     const log = deps.log;
     this.segmentMaxMs = opts.segmentMaxMs ?? 5_000;
     this.segmentMaxBytes = opts.segmentMaxBytes ?? 32 * 1024 * 1024;
-    this.pool = (opts.classifyThreads ?? 0) > 0 ? new ClassifyPool(opts.classifyThreads ?? 0, deps.inserter) : null;
+    this.pool =
+      (opts.classifyThreads ?? 0) > 0
+        ? new ClassifyPool(opts.classifyThreads ?? 0, deps.inserter, {
+            segmentMaxBytes: this.segmentMaxBytes,
+            maxMessageBytes: opts.maxMessageBytes,
+          })
+        : null;
     this.consumer = deps.kafka.consumer({
       groupId: opts.groupId,
       sessionTimeout: opts.sessionTimeout ?? 30_000,
@@ -432,8 +444,12 @@ export class IngestWorker {
       await this.deps.intents.record(state.ref, [intent]);
       state.intents = mergeIntents(state.intents, [intent], state.base);
     }
-    const done = await open.builder.finish();
-    await this.oneInsertAtATime(() => done.insert(token));
+    // Built only once it is this segment's turn: one built block (its insert bodies) at a time.
+    const done = await this.oneInsertAtATime(async () => {
+      const finished = await open.builder.finish();
+      await finished.insert(token);
+      return finished;
+    });
     if (done.letters.length > 0) {
       await this.deadLetters.send(done.letters);
       log.debug({ topic, partition, count: done.letters.length, first: done.letters[0]?.reason }, 'dead-lettered');
@@ -465,9 +481,12 @@ export class IngestWorker {
    * Segments land one at a time, whichever partitions' batches are processed at once: the others go
    * on classifying meanwhile, and the engine holds one insert's buffers, not one per partition.
    */
-  private oneInsertAtATime(insert: () => Promise<void>): Promise<void> {
+  private oneInsertAtATime<T>(insert: () => Promise<T>): Promise<T> {
     const run = this.inserting.then(insert, insert);
-    this.inserting = run.catch(() => {});
+    this.inserting = run.then(
+      () => {},
+      () => {},
+    );
     return run;
   }
 

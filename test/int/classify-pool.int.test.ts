@@ -10,6 +10,7 @@ import { type BlockInserter, type BuiltBlock, callAggregate } from '../../servic
 import { expectedFor, makeMessage, TEST_MAX_BYTES } from '../helpers/ingest-data.js';
 
 const now = Date.parse('2026-11-30T12:00:00Z');
+const LIMITS = { segmentMaxBytes: 32 * 1024 * 1024, maxMessageBytes: TEST_MAX_BYTES };
 
 function capturing(): { inserter: BlockInserter; built: BuiltBlock[] } {
   const built: BuiltBlock[] = [];
@@ -93,7 +94,7 @@ describe('classify threads', () => {
     const inline = capturing();
     const a = await build(inlineBuilder(inline.inserter, options(2)), msgs, [n], 'seg');
     const threaded = capturing();
-    const pool = new ClassifyPool(2, threaded.inserter);
+    const pool = new ClassifyPool(2, threaded.inserter, LIMITS);
     pools.push(pool);
     const b = await build(pool.builder(options(2)), msgs, [1, 7, 250, 0, 999], 'seg');
 
@@ -116,7 +117,7 @@ describe('classify threads', () => {
 
   it('keep the segments of several partitions apart on one thread', async () => {
     const threaded = capturing();
-    const pool = new ClassifyPool(1, threaded.inserter);
+    const pool = new ClassifyPool(1, threaded.inserter, LIMITS);
     pools.push(pool);
     const x = pool.builder(options(0));
     const y = pool.builder(options(1));
@@ -137,7 +138,7 @@ describe('classify threads', () => {
 
   it('a segment whose thread is gone fails, and the next one gets a fresh thread', async () => {
     const threaded = capturing();
-    const pool = new ClassifyPool(1, threaded.inserter);
+    const pool = new ClassifyPool(1, threaded.inserter, LIMITS);
     pools.push(pool);
     const before = pool.builder(options(0));
     before.add(messages(0, 100));
@@ -151,6 +152,6 @@ describe('classify threads', () => {
   });
 
   it('refuses a pool without threads', () => {
-    expect(() => new ClassifyPool(0, capturing().inserter)).toThrow(/at least 1/);
+    expect(() => new ClassifyPool(0, capturing().inserter, LIMITS)).toThrow(/at least 1/);
   });
 });
