@@ -358,11 +358,18 @@ export function clickhouseInserter(client: ClickHouseClient, database: string): 
       token: token ?? 'fresh',
       settings: { date_time_input_format: 'basic' },
     });
-  const insertBuilt = async (b: BuiltBlock, token?: string) => {
+  return aggregatingInserter(async (b, token) => {
     if (b.calls === 0) return;
     if (b.errors) await send('errors_v2', ERROR_COLUMNS, b.errors, b.calls, token && `${token}/errors`);
     await send('calls_1m_v2', ROLLUP_COLUMNS, b.rollup, b.groups, token && `${token}/1m`);
-  };
+  });
+}
+
+/**
+ * The v2 inserter over one way to store a built block: blocks aggregate in-process (callAggregate)
+ * and are inserted as built, so calls added here and blocks a classify thread built land alike.
+ */
+export function aggregatingInserter(insertBuilt: BlockInserter['insertBuilt']): CallInserter & BlockInserter {
   return inserterOf(() => {
     const agg = callAggregate();
     return {

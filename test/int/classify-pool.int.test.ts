@@ -6,7 +6,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClassifyPool } from '../../services/ingest/classify-pool.js';
 import { type BuilderOptions, inlineBuilder, type SegmentBuilder } from '../../services/ingest/segment-builder.js';
-import { type BlockInserter, type BuiltBlock, callAggregate } from '../../services/store/calls.js';
+import { aggregatingInserter, type BlockInserter, type BuiltBlock } from '../../services/store/calls.js';
 import { expectedFor, makeMessage, TEST_MAX_BYTES } from '../helpers/ingest-data.js';
 
 const now = Date.parse('2026-11-30T12:00:00Z');
@@ -16,26 +16,9 @@ function capturing(): { inserter: BlockInserter; built: BuiltBlock[] } {
   const built: BuiltBlock[] = [];
   return {
     built,
-    inserter: {
-      block() {
-        const a = callAggregate();
-        return {
-          add: (rows) => a.add(rows),
-          get calls() {
-            return a.calls;
-          },
-          get bytes() {
-            return a.bytes;
-          },
-          insert: async () => {
-            built.push(a.build());
-          },
-        };
-      },
-      insertBuilt: async (b) => {
-        built.push(b);
-      },
-    },
+    inserter: aggregatingInserter(async (b) => {
+      built.push(b);
+    }),
   };
 }
 

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../services/config.js';
 import { IngestWorker, type WorkerOptions } from '../../services/ingest/worker.js';
-import { type BlockInserter, clickhouseInserter } from '../../services/store/calls.js';
+import { aggregatingInserter, type BlockInserter, clickhouseInserter } from '../../services/store/calls.js';
 import { createStoreClient } from '../../services/store/clickhouse.js';
 import { clickhouseIntents } from '../../services/store/intents.js';
 import { migrate } from '../../services/store/migrate.js';
@@ -211,22 +211,8 @@ for (const threads of [0, 1]) {
       type Mode = 'fail-before' | 'fail-after-partial' | 'ok';
       const state = { mode: 'fail-before' as Mode, failures: 0 };
       const segmentMax = 300;
-      const flaky: BlockInserter = {
-        block() {
-          const b = real.block();
-          return {
-            add: (rows) => b.add(rows),
-            get calls() {
-              return b.calls;
-            },
-            get bytes() {
-              return b.bytes;
-            },
-            insert: (token) => flakyInsert(() => b.insert(token), token),
-          };
-        },
-        insertBuilt: (built, token) => flakyInsert(() => real.insertBuilt(built, token), token),
-      };
+      // Every v2 insert, from a block of the worker's own thread or one a classify thread built, is a built block.
+      const flaky = aggregatingInserter((built, token) => flakyInsert(() => real.insertBuilt(built, token), token));
       const flakyInsert = async (insert: () => Promise<void>, token: string | undefined) => {
         if (state.mode === 'fail-before') {
           state.failures++;
