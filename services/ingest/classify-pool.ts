@@ -64,7 +64,7 @@ export interface PoolLimits {
  * A classify thread's V8 heap limits. Left to V8's defaults a thread's heap grew to ~350 MB during a
  * backfill, most of it garbage V8 saw no reason to collect yet (peak RSS ~915-1040 MB vs ~815 MB
  * classifying on the main thread). Bounded, peak RSS fell by ~60-200 MB (docs/scaling.md). What a
- * thread must hold is bounded by the open segments (at most segmentMaxBytes as CallBlock.bytes
+ * thread must hold is bounded by the open segments (at most segmentMaxBytes as CallAggregate.bytes
  * counts them; a failed call's row in a two-byte string takes twice its length) and the message
  * being parsed (a JSON value takes a few times its text), so the old generation is sized from
  * those with room to spare: 192 MB at the defaults (32 MiB, 1 MiB). A thread out of memory fails
@@ -99,7 +99,6 @@ export class ClassifyPool {
   private readonly slots: Slot[];
   private nextId = 1;
   private closed = false;
-
   private readonly maxQueuedBytes: number;
   private readonly heap: ReturnType<typeof threadHeapMb>;
 
@@ -112,10 +111,6 @@ export class ClassifyPool {
     this.maxQueuedBytes = limits.maxQueuedBytes ?? 8 * MIB;
     this.heap = threadHeapMb(limits.segmentMaxBytes, limits.maxMessageBytes);
     this.slots = Array.from({ length: size }, () => ({ worker: null, queued: 0, waiters: [], pending: new Map() }));
-  }
-
-  get size(): number {
-    return this.slots.length;
   }
 
   builder(o: BuilderOptions): SegmentBuilder {

@@ -24,6 +24,8 @@ port.on('message', (m: ToThread) => {
     handle(m);
   } catch (err) {
     open.delete(m.id);
+    // The batch is off the queue either way (the main thread waits on what is queued).
+    if (m.t === 'add') post({ t: 'added', id: m.id, bytes: 0, queued: m.data.byteLength });
     post({ t: 'failed', id: m.id, message: err instanceof Error ? err.message : String(err) });
   }
 });
