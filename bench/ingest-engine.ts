@@ -1,6 +1,8 @@
 // Child process of bench ingest: ClickHouse's own Kafka table engine inside chDB, consuming the bench
 // topic into a MergeTree through a materialized view that extracts the error code, timed from CREATE
-// until every message is counted. Prints one JSON line. Args: brokers topic group n dir.
+// until every message is counted. Prints one JSON line: seconds, rows, and the CPU seconds and peak RSS
+// of this whole process (the engine's threads, plus its count query every 200 ms). Args: brokers
+// topic group n dir.
 import { parseConfig } from '../services/config.js';
 import { createStoreClient } from '../services/store/clickhouse.js';
 
@@ -8,6 +10,7 @@ const [brokers, topic, group, nArg, dir] = process.argv.slice(2);
 const n = Number(nArg);
 const client = await createStoreClient(parseConfig({ CHDB_PATH: dir as string }));
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 await client.command({ query: 'CREATE DATABASE IF NOT EXISTS eng' });
 await client.command({
   query: `CREATE TABLE eng.src (line String) ENGINE = Kafka SETTINGS kafka_broker_list = '${brokers}',
@@ -37,10 +40,13 @@ while (rows < n && Date.now() < deadline) {
   rows = Number((await rs.json<{ c: string }>())[0]?.c ?? 0);
 }
 const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const cpu_seconds = (cpu.user + cpu.system) / 1e6;
+const peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
 await client.command({ query: 'DROP TABLE eng.mv' });
 await client.command({ query: 'DROP TABLE eng.src' });
 await client.close();
 process.stdout.write(
-  `${JSON.stringify(rows >= n ? { seconds, rows } : { error: `only ${rows} of ${n} rows after 30 min` })}\n`,
+  `${JSON.stringify(rows >= n ? { seconds, rows, cpu_seconds, peak_rss_mb } : { error: `only ${rows} of ${n} rows after 30 min` })}\n`,
 );
 process.exit(0);

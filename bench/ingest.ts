@@ -81,9 +81,11 @@ interface ScenarioResult {
   ingest_peak_rss_mb: number;
   ingest_cpu_us_per_msg: number;
   rows: number;
-  engine: { seconds: number; rows: number } | { error: string } | null;
+  engine: { seconds: number; rows: number; cpu_seconds: number; peak_rss_mb: number } | { error: string } | null;
   engine_msgs_per_s: number | null;
   ingest_vs_engine: number | null;
+  /** The engine's CPU per message (all its threads): what ingest's CPU per message compares with. */
+  engine_cpu_us_per_msg: number | null;
 }
 
 async function runScenario(
@@ -222,6 +224,7 @@ async function runScenario(
   const ingestRate = n / ingestS;
   const rawRate = n / rawS;
   const engineRate = engine && 'seconds' in engine ? engine.rows / engine.seconds : null;
+  const engineCpuUs = engine && 'seconds' in engine ? (engine.cpu_seconds * 1e6) / engine.rows : null;
   console.log(`-- ${name}`);
   console.log(`messages          ${n} (${(bytes / n).toFixed(0)} B avg, ${partitions} partitions)`);
   console.log(`produce           ${produceS.toFixed(1)} s   ${(n / produceS).toFixed(0)} msgs/s`);
@@ -231,7 +234,7 @@ async function runScenario(
   );
   if (engine && 'seconds' in engine) {
     console.log(
-      `CH Kafka engine   ${engine.seconds.toFixed(1)} s   ${(engineRate ?? 0).toFixed(0)} msgs/s (chDB, JSONExtract MV, rows ${engine.rows})   errorscope ${(ingestRate / (engineRate ?? 1)).toFixed(2)}x`,
+      `CH Kafka engine   ${engine.seconds.toFixed(1)} s   ${(engineRate ?? 0).toFixed(0)} msgs/s (chDB, JSONExtract MV, rows ${engine.rows})   peak RSS ${engine.peak_rss_mb} MB   CPU ${(engineCpuUs ?? 0).toFixed(1)} us/msg   errorscope ${(ingestRate / (engineRate ?? 1)).toFixed(2)}x`,
     );
   } else if (engine) {
     console.log(`CH Kafka engine   failed: ${engine.error}`);
@@ -250,6 +253,7 @@ async function runScenario(
     engine,
     engine_msgs_per_s: engineRate === null ? null : Math.round(engineRate),
     ingest_vs_engine: engineRate === null ? null : Number((ingestRate / engineRate).toFixed(3)),
+    engine_cpu_us_per_msg: engineCpuUs === null ? null : Math.round(engineCpuUs * 10) / 10,
   };
 }
 
