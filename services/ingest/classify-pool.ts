@@ -58,6 +58,8 @@ export interface PoolLimits {
   /** INGEST_SEGMENT_MAX_BYTES and INGEST_MAX_MESSAGE_BYTES: what a thread may have to hold at once. */
   segmentMaxBytes: number;
   maxMessageBytes: number;
+  /** The threads' V8 heap limits; threadHeapMb(segmentMaxBytes, maxMessageBytes) unless given. */
+  heap?: ReturnType<typeof threadHeapMb>;
 }
 
 /**
@@ -109,7 +111,7 @@ export class ClassifyPool {
   ) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`classify threads: ${size} (need at least 1)`);
     this.maxQueuedBytes = limits.maxQueuedBytes ?? 8 * MIB;
-    this.heap = threadHeapMb(limits.segmentMaxBytes, limits.maxMessageBytes);
+    this.heap = limits.heap ?? threadHeapMb(limits.segmentMaxBytes, limits.maxMessageBytes);
     this.slots = Array.from({ length: size }, () => ({ worker: null, queued: 0, waiters: [], pending: new Map() }));
   }
 

@@ -51,10 +51,15 @@ interface CallBlock {
  */
 export interface BuiltBlock {
   calls: number;
-  /** errors_v2 rows, JSONCompactEachRow in ERROR_COLUMNS order ('' when no call failed). */
-  errors: string;
-  /** calls_1m_v2 rows, JSONCompactEachRow in ROLLUP_COLUMNS order. */
-  rollup: string;
+  /**
+   * errors_v2 rows, JSONCompactEachRow in ERROR_COLUMNS order, in chunks whose concatenation is the
+   * body (none when no call failed). Chunks, not one string: a classify thread posts the block, and
+   * V8 serializing one large concatenated string first copies it whole, which ran a thread out of
+   * memory in native code and took the process with it (test/int/classify-pool.int.test.ts).
+   */
+  errors: string[];
+  /** calls_1m_v2 rows, JSONCompactEachRow in ROLLUP_COLUMNS order, in chunks as `errors`. */
+  rollup: string[];
   groups: number;
 }
 
@@ -266,9 +271,17 @@ export function rollupRows(rows: readonly StoredCall[]): RollupRow[] {
   return [...groups.values()];
 }
 
-function compactRollup(rows: readonly RollupRow[]): string {
+/** Rollup rows per chunk of a built block's body (BuiltBlock). */
+const ROLLUP_CHUNK_ROWS = 4096;
+
+function compactRollup(rows: readonly RollupRow[]): string[] {
+  const chunks: string[] = [];
   let text = '';
-  for (const g of rows) {
+  for (const [i, g] of rows.entries()) {
+    if (i > 0 && i % ROLLUP_CHUNK_ROWS === 0) {
+      chunks.push(text);
+      text = '';
+    }
     text += `${JSON.stringify([
       g.bucket,
       g.provider,
@@ -289,7 +302,8 @@ function compactRollup(rows: readonly RollupRow[]): string {
       g.last_reset_at === null ? null : seconds(g.last_reset_at),
     ])}\n`;
   }
-  return text;
+  if (text) chunks.push(text);
+  return chunks;
 }
 
 function compactErrors(rows: readonly StoredCall[]): string {
@@ -311,7 +325,11 @@ const GROUP_BYTES = 600;
 export interface CallAggregate {
   add(rows: readonly StoredCall[]): void;
   readonly calls: number;
-  /** A rough count of the bytes it holds (the failed calls' rows and the rollup groups). */
+  /**
+   * A rough count of the bytes it holds: the failed calls' rows in UTF-8 (at least what their
+   * strings take in memory: one byte a character for Latin-1 text, three for the two bytes V8 keeps
+   * for others) and GROUP_BYTES per rollup group.
+   */
   readonly bytes: number;
   build(): BuiltBlock;
 }
@@ -319,12 +337,17 @@ export interface CallAggregate {
 export function callAggregate(): CallAggregate {
   // The failed calls' rows are serialized as they are added and the rest folded into the groups, so
   // the calls themselves are garbage once added (they are the bulk of a fetch's memory).
-  let errors = '';
+  const errors: string[] = [];
+  let errorBytes = 0;
   let calls = 0;
   const groups = new Map<string, RollupRow>();
   return {
     add(rows) {
-      errors += compactErrors(rows);
+      const text = compactErrors(rows);
+      if (text) {
+        errors.push(text);
+        errorBytes += Buffer.byteLength(text, 'utf8');
+      }
       for (const r of rows) addToRollup(groups, r);
       calls += rows.length;
     },
@@ -332,7 +355,7 @@ export function callAggregate(): CallAggregate {
       return calls;
     },
     get bytes() {
-      return errors.length + groups.size * GROUP_BYTES;
+      return errorBytes + groups.size * GROUP_BYTES;
     },
     build() {
       return { calls, errors, rollup: compactRollup([...groups.values()]), groups: groups.size };
@@ -348,7 +371,13 @@ export function callAggregate(): CallAggregate {
 export function clickhouseInserter(client: ClickHouseClient, database: string): CallInserter & BlockInserter {
   // Through insertBlock, the one insert path: each insert states its token, a fresh one when the block
   // has none (then nothing is deduplicated: two requests may well aggregate to identical rollup blocks).
-  const send = (table: string, columns: readonly string[], body: string, rows: number, token: string | undefined) =>
+  const send = (
+    table: string,
+    columns: readonly string[],
+    body: readonly string[],
+    rows: number,
+    token: string | undefined,
+  ) =>
     insertBlock(client, {
       table: `${database}.${table}`,
       columns,
@@ -360,7 +389,7 @@ export function clickhouseInserter(client: ClickHouseClient, database: string): 
     });
   return aggregatingInserter(async (b, token) => {
     if (b.calls === 0) return;
-    if (b.errors) await send('errors_v2', ERROR_COLUMNS, b.errors, b.calls, token && `${token}/errors`);
+    if (b.errors.length > 0) await send('errors_v2', ERROR_COLUMNS, b.errors, b.calls, token && `${token}/errors`);
     await send('calls_1m_v2', ROLLUP_COLUMNS, b.rollup, b.groups, token && `${token}/1m`);
   });
 }

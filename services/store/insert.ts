@@ -15,8 +15,12 @@ export interface Block {
   /** Column list; omitted: every column, in the table's order (JSONEachRow names them anyway). */
   columns?: readonly string[];
   format: 'JSONEachRow' | 'JSONCompactEachRow';
-  /** The rows, one per line, in `format`. Sent as one chunk, so the block stays one block. */
-  body: string;
+  /**
+   * The rows, one per line, in `format`: one string, or chunks whose concatenation is the body (a
+   * chunk may end mid-row). One stream either way: the embedded engine's connection joins the
+   * chunks, a server parses the stream, and max_insert_block_size keeps the rows one block.
+   */
+  body: string | readonly string[];
   /** The block's identity for deduplication; `fresh` = stored even when an equal block was. */
   token: string | 'fresh';
   /** Number of rows in `body` (keeps the block from being split). */
@@ -34,7 +38,7 @@ export async function insertBlock(client: ClickHouseClient, block: Block): Promi
   const columns = block.columns ? ` (${block.columns.join(', ')})` : '';
   const res = await client.exec({
     query: `INSERT INTO ${block.table}${columns} FORMAT ${block.format}`,
-    values: Readable.from([block.body]),
+    values: Readable.from(typeof block.body === 'string' ? [block.body] : block.body),
     clickhouse_settings: {
       ...block.settings,
       deduplicate_blocks_in_dependent_materialized_views: 1,

@@ -39,6 +39,31 @@ function messages(base: number, n: number): KafkaMessage[] {
   return out;
 }
 
+const joined = (b: BuiltBlock) => ({ ...b, errors: b.errors.join(''), rollup: b.rollup.join('') });
+/** The errors_v2 rows of a built block, one string each. */
+const errorRows = (b: BuiltBlock | undefined) => (b ? joined(b).errors.split('\n').filter(Boolean) : []);
+
+/** A failed call whose error message is `text` repeated: its raw error row holds ~2,000 characters. */
+function failedCall(i: number, text: string): KafkaMessage {
+  return {
+    key: null,
+    value: Buffer.from(
+      JSON.stringify({
+        ts: new Date(now - i).toISOString(),
+        provider: 'openai',
+        model: 'gpt-4o',
+        key_id: `key-${i}`,
+        status: 500,
+        body: { error: { message: `${i} ${text.repeat(Math.ceil(1000 / text.length))}`, type: 'server_error' } },
+      }),
+    ),
+    timestamp: String(now - i),
+    offset: String(i),
+    attributes: 0,
+    headers: {},
+  } as KafkaMessage;
+}
+
 const options = (partition: number): BuilderOptions => ({
   topic: 'calls',
   partition,
@@ -83,8 +108,9 @@ describe('classify threads', () => {
 
     expect(a.calls).toBe(exp.rows);
     expect(b.calls).toBe(exp.rows);
-    expect(threaded.built).toEqual(inline.built);
-    expect(threaded.built[0]?.errors.split('\n').filter(Boolean)).toHaveLength(exp.errors);
+    // The same insert bodies (chunked where each run ended: the concatenations are compared).
+    expect(threaded.built.map(joined)).toEqual(inline.built.map(joined));
+    expect(errorRows(threaded.built[0])).toHaveLength(exp.errors);
     expect(b.beyond).toEqual(a.beyond);
     expect(b.letters).toHaveLength(exp.poison);
     expect(b.letters).toEqual(a.letters);
@@ -132,6 +158,54 @@ describe('classify threads', () => {
     const after = pool.builder(options(0));
     after.add(messages(0, 100));
     expect((await after.finish()).calls).toBe(expectedFor(0, 100, now).rows);
+  });
+
+  it('a thread out of memory fails its segment, the process lives on, and the next segment gets a fresh thread', async () => {
+    const threaded = capturing();
+    // A heap far below what the segment below needs (threadHeapMb sizes it from the segment bound).
+    const pool = new ClassifyPool(1, threaded.inserter, {
+      ...LIMITS,
+      heap: { maxOldGenerationSizeMb: 24, maxYoungGenerationSizeMb: 4 },
+    });
+    pools.push(pool);
+    // Failed calls with 1,000-character messages: the thread keeps each one as a raw error row until
+    // the segment is finished.
+    const big = pool.builder(options(0));
+    for (let at = 0; at < 40_000; at += 1000) {
+      big.add(Array.from({ length: 1000 }, (_, k) => failedCall(at + k, 'server overloaded ')));
+      await big.settled();
+    }
+    await expect(big.finish()).rejects.toThrow(/classify thread failed: .*out of memory/i);
+    expect(threaded.built).toHaveLength(0);
+    // A fresh thread with the same limits builds an ordinary segment.
+    const after = pool.builder(options(0));
+    after.add(messages(0, 100));
+    const done = await after.finish();
+    expect(done.calls).toBe(expectedFor(0, 100, now).rows);
+  });
+
+  it('a large segment in two-byte text is posted back on the default heap (the process lived through it only by luck before)', async () => {
+    const threaded = capturing();
+    const pool = new ClassifyPool(1, threaded.inserter, LIMITS);
+    pools.push(pool);
+    // Chinese messages: V8 keeps them two bytes a character. 20,000 of these rows (~100 MB of strings)
+    // in one body made the thread's V8 copy the body whole to post it, and die out of memory in
+    // native code, which ends the process (FATAL ERROR: ... JavaScript heap out of memory). The worker
+    // closes segments well before that (INGEST_SEGMENT_MAX_BYTES counts this text in UTF-8); here the
+    // builder is not closed, to show what the thread's heap holds.
+    const b = pool.builder(options(0));
+    const n = 20_000;
+    for (let at = 0; at < n; at += 1000) {
+      b.add(Array.from({ length: 1000 }, (_, k) => failedCall(at + k, '您的账户已达到速率限制，请您控制请求频率')));
+      await b.settled();
+    }
+    expect(b.bytes).toBeGreaterThan(3 * 32 * 1024 * 1024);
+    const done = await b.finish();
+    expect(done.calls).toBe(n);
+    await done.insert('big');
+    const rows = errorRows(threaded.built[0]);
+    expect(rows).toHaveLength(n);
+    expect(rows[n - 1]).toContain(`${n - 1} 您的账户已达到速率限制`);
   });
 
   it('refuses a pool without threads', () => {
