@@ -89,8 +89,14 @@ function str(v: unknown, field: string): string {
 }
 
 const ISO_ANY = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+// What the store can keep, so a value it cannot hold is refused here with its reason: ClickHouse
+// would wrap it (2^64 tokens stored as 384) or fail the whole insert on it ("1e+30" is no UInt64),
+// which would hold a Kafka partition for ever. Rollup buckets are DateTime (seconds to 2106-02-07)
+// and their TTLs add up to 5 years, so calls are dated 1990 to 2100; latencies and token counts are
+// UInt32 per call, so a segment's sums (at most a million calls) stay exact in JavaScript numbers.
 const MIN_TS = Date.UTC(1990, 0, 1);
-const MAX_TS = Date.UTC(9999, 11, 31);
+const MAX_TS = Date.UTC(2100, 0, 1);
+const MAX_COUNT = 4_294_967_295;
 
 function parseTs(v: unknown): number | null {
   if (v === undefined || v === null || v === '') return null;
@@ -110,8 +116,8 @@ function parseTs(v: unknown): number | null {
   } else throw new Reject(`ts: expected ISO 8601 string or epoch ms, got ${typeof v}`);
   // Epoch seconds are common in Python loggers; no real ms timestamp is below 1e11 (1973).
   if (Number.isFinite(t) && t > 0 && t < 1e11) t *= 1000;
-  if (!Number.isFinite(t) || t < MIN_TS || t > MAX_TS)
-    throw new Reject(`ts: unparsable timestamp ${JSON.stringify(v)}`);
+  if (!Number.isFinite(t)) throw new Reject(`ts: unparsable timestamp ${JSON.stringify(v)}`);
+  if (t < MIN_TS || t >= MAX_TS) throw new Reject(`ts: ${JSON.stringify(v)} is not between 1990 and 2100`);
   return Math.trunc(t);
 }
 
@@ -169,6 +175,7 @@ function parseNum(v: unknown, field: string): number | null {
   if (v === undefined || v === null || v === '') return null;
   const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : Number.NaN;
   if (!Number.isFinite(n) || n < 0) throw new Reject(`${field}: not a non-negative number: ${JSON.stringify(v)}`);
+  if (Math.round(n) > MAX_COUNT) throw new Reject(`${field}: ${JSON.stringify(v)} is beyond ${MAX_COUNT}`);
   return n;
 }
 
@@ -180,10 +187,14 @@ function parseBool(v: unknown, field: string): boolean {
   throw new Reject(`${field}: expected a boolean`);
 }
 
-function tokenCount(v: unknown): number {
-  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? Math.trunc(v) : 0;
-  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v);
-  return 0;
+/** A usage count; what is not a count is 0 (providers write usage loosely), one the store cannot hold is refused. */
+function tokenCount(v: unknown, field: string): number {
+  let n = 0;
+  if (typeof v === 'number') {
+    if (Number.isFinite(v) && v >= 0) n = Math.trunc(v);
+  } else if (typeof v === 'string' && /^\d+$/.test(v)) n = Number(v);
+  if (n > MAX_COUNT) throw new Reject(`usage.${field}: ${JSON.stringify(v)} is beyond ${MAX_COUNT}`);
+  return n;
 }
 
 function obj(v: unknown, field: string): Record<string, unknown> | null {
@@ -259,9 +270,12 @@ export function normalizeEnvelope(value: unknown): NormalizeResult {
     let completion = 0;
     let total = 0;
     if (usage) {
-      prompt = tokenCount(usage.prompt_tokens ?? usage.input_tokens ?? usage.promptTokenCount);
-      completion = tokenCount(usage.completion_tokens ?? usage.output_tokens ?? usage.candidatesTokenCount);
-      total = tokenCount(usage.total_tokens ?? usage.totalTokenCount) || prompt + completion;
+      prompt = tokenCount(usage.prompt_tokens ?? usage.input_tokens ?? usage.promptTokenCount, 'prompt_tokens');
+      completion = tokenCount(
+        usage.completion_tokens ?? usage.output_tokens ?? usage.candidatesTokenCount,
+        'completion_tokens',
+      );
+      total = tokenCount(usage.total_tokens ?? usage.totalTokenCount, 'total_tokens') || prompt + completion;
     }
     const latency = parseNum(e.latency_ms, 'latency_ms');
     const body = e.body ?? e.error;

@@ -1,12 +1,16 @@
 // The one insert path (clickhouseInserter) against the real embedded engine: what is stored is what
-// was inserted (timestamps to the millisecond, null reset times), and tokens deduplicate only the
-// block they were given to.
+// was inserted (timestamps to the millisecond, null reset times), tokens deduplicate only the block
+// they were given to, and values at the limits of the columns are stored exactly (one beyond is
+// refused by the classifier, test/unit/classify.test.ts: ClickHouse would wrap it or fail the whole
+// block on it).
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../services/config.js';
+import { classifyBatch } from '../../services/core/process.js';
 import { clickhouseInserter, type StoredCall } from '../../services/store/calls.js';
 import { createStoreClient } from '../../services/store/clickhouse.js';
 import { migrate } from '../../services/store/migrate.js';
+import { nonKafkaTransport } from '../../services/store/transport.js';
 import { tempChdbDir } from '../helpers/chdb.js';
 
 const dataDir = tempChdbDir();
@@ -139,5 +143,45 @@ describe('clickhouseInserter', () => {
       w.calls_1m_v2?.length,
     );
     expect(p).toEqual(w);
+  });
+});
+
+describe('values at the limits of what the store holds', () => {
+  const MAX = 4_294_967_295;
+  const last = Date.UTC(2099, 11, 31, 23, 59, 59, 999);
+  const env = (o: object) => JSON.stringify({ provider: 'openai', model: 'gpt-4o', key_id: 'limits', ...o });
+  const atLimit = [
+    env({ ts: last, status: 200, latency_ms: MAX, usage: { prompt_tokens: MAX, completion_tokens: String(MAX) } }),
+    env({ ts: last, status: 200, latency_ms: MAX, usage: { prompt_tokens: MAX, completion_tokens: String(MAX) } }),
+    env({ ts: last, status: 500, latency_ms: MAX, body: { error: { message: 'overloaded', type: 'server_error' } } }),
+  ];
+
+  it('are stored exactly, rollup sums included', async () => {
+    const d = 'calls_limits_test';
+    await migrate(client, { CLICKHOUSE_DATABASE: d, RAW_TTL_DAYS: undefined });
+    const batch = classifyBatch(
+      atLimit.map((value) => ({ value, fallbackTs: 0, transport: nonKafkaTransport('http') })),
+      {},
+    );
+    expect(batch.rejected).toEqual([]);
+    await clickhouseInserter(client, d).insertCalls(batch.rows);
+    const q = async (sql: string) =>
+      (
+        await client.query({
+          query: sql,
+          format: 'JSONEachRow',
+          clickhouse_settings: { output_format_json_quote_64bit_integers: 0 },
+        })
+      ).json();
+    expect(await q(`SELECT toUnixTimestamp64Milli(ts) AS ts, latency_ms FROM ${d}.errors_v2`)).toEqual([
+      { ts: last, latency_ms: MAX },
+    ]);
+    expect(
+      await q(
+        `SELECT toUnixTimestamp(bucket) * 1000 AS bucket, sum(calls) AS calls, sum(prompt_tokens) AS p,
+                sum(completion_tokens) AS c, sum(total_tokens) AS t, sum(latency_sum) AS l
+         FROM ${d}.calls_1m_v2 GROUP BY bucket`,
+      ),
+    ).toEqual([{ bucket: last - 59_999, calls: 3, p: 2 * MAX, c: 2 * MAX, t: 4 * MAX, l: 3 * MAX }]);
   });
 });

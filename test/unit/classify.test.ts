@@ -614,6 +614,15 @@ describe('classifyLine: the CallRecord contract', () => {
     ['{"ts":"yesterday"}', 'ts'],
     ['{"ts":{}}', 'ts'],
     ['{"latency_ms":"fast"}', 'latency_ms'],
+    // Beyond what the store holds (normalize.ts): ClickHouse would wrap these or fail the block on them.
+    ['{"latency_ms":4294967296}', 'latency_ms: 4294967296 is beyond 4294967295'],
+    ['{"latency_ms":1e300}', 'latency_ms: 1e+300 is beyond'],
+    ['{"usage":{"prompt_tokens":1e30}}', 'usage.prompt_tokens: 1e+30 is beyond'],
+    ['{"usage":{"output_tokens":"99999999999999999999999"}}', 'usage.completion_tokens: "9999'],
+    ['{"usage":{"total_tokens":4294967296}}', 'usage.total_tokens: 4294967296 is beyond'],
+    ['{"ts":"2100-01-01T00:00:00Z"}', 'ts: "2100-01-01T00:00:00Z" is not between 1990 and 2100'],
+    ['{"ts":"1989-12-31T23:59:59Z"}', 'ts: "1989-12-31T23:59:59Z" is not between 1990 and 2100'],
+    ['{"ts":1e300}', 'ts: 1e+300 is not between'],
     ['{"model":{"a":1}}', 'model'],
     ['{"headers":[1]}', 'headers'],
   ])('rejects %j (%s)', (line, reason) => {
