@@ -385,18 +385,20 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
       }
     }
   }
+  // Every text of the verdict is stored or answered: scrubbed, codes and provider names included.
+  const clean = (t: string) => (t === '' ? t : scrubSecrets(t, secrets));
   return {
     category,
-    code,
+    code: clean(code),
     httpStatus,
-    provider: provider || 'unknown',
+    provider: clean(provider || 'unknown'),
     retryable,
     resetMs,
     known,
-    message: message === '' ? '' : scrubSecrets(message, secrets),
-    requestId: info?.requestId ?? env.requestId,
+    message: clean(message),
+    requestId: clean(info?.requestId ?? env.requestId),
     vars,
-    body: body === '' ? '' : scrubSecrets(body, secrets),
+    body: clean(body),
   } satisfies Verdict;
 }
 

@@ -119,12 +119,16 @@ export function scrubSecrets(text: string, rawKeys: readonly string[] = []): str
   let out = text;
   for (const k of rawKeys) {
     if (k.length < 6) continue;
-    const f = fingerprintKey(k);
-    out = replaceAll(out, k, f);
     // The body is stored as JSON text, where the key may appear escaped; in URLs, encoded.
     const escaped = jsonEscaped(k);
-    if (escaped !== null) out = replaceAll(out, escaped, f);
     const encoded = encodeURIComponent(k);
+    const found =
+      out.includes(k) || (escaped !== null && out.includes(escaped)) || (encoded !== k && out.includes(encoded));
+    // Most texts scrubbed (a call's model, tenant, endpoint) hold no key: no fingerprint to compute.
+    if (!found) continue;
+    const f = fingerprintKey(k);
+    out = replaceAll(out, k, f);
+    if (escaped !== null) out = replaceAll(out, escaped, f);
     if (encoded !== k) out = replaceAll(out, encoded, f);
   }
   if (SECRET_HINT.test(out)) {

@@ -71,13 +71,16 @@ export function analyzeValue(value: unknown, fallbackTs: number): Analysis {
     const env = n.env;
     const ts = env.ts ?? fallbackTs;
     const v = classifyNormalized(env, ts);
+    // Every stored text is scrubbed (the verdict's are already): a key logged in the URL's path, or
+    // by mistake in the model or tenant field, is stored as its fingerprint like anywhere else.
+    const clean = (t: string) => (t === '' ? t : scrubSecrets(t, env.secrets));
     const record: CallRecord = {
       ts,
       provider: v.provider,
-      model: env.model,
+      model: clean(env.model),
       key_fp: env.keyFp,
-      tenant: env.tenant,
-      endpoint: env.endpoint,
+      tenant: clean(env.tenant),
+      endpoint: clean(env.endpoint),
       http_status: v.httpStatus ?? 0,
       category: v.category,
       code: v.code,
@@ -87,7 +90,7 @@ export function analyzeValue(value: unknown, fallbackTs: number): Analysis {
       message: truncate(v.message, MESSAGE_MAX_CHARS),
       request_id: v.requestId,
       stream: env.stream,
-      finish_reason: env.finishReason,
+      finish_reason: clean(env.finishReason),
       latency_ms: env.latencyMs,
       prompt_tokens: env.promptTokens,
       completion_tokens: env.completionTokens,

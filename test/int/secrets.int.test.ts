@@ -130,6 +130,39 @@ function placements(transport: string, now: number): { lines: string[]; planted:
     body: err(`Rate limit reached for key ${k9}`, 'rate_limit_exceeded'),
   });
 
+  const k13 = plant('in the url path (a gateway), known from api_key', `sk-${alnum(48)}`);
+  const gw = `https://gw.example.com/v1/${k13}/chat/completions`;
+  add({
+    ts,
+    url: gw,
+    api_key: k13,
+    model: 'gpt-4o',
+    status: 500,
+    body: err(`upstream failed: POST ${gw}`, 'bad_gateway'),
+  });
+
+  const k14 = plant('logged as the model and the finish_reason, known from the header', alnum(40));
+  add({
+    ts,
+    provider: 'openai',
+    headers: { authorization: `Bearer ${k14}` },
+    model: k14,
+    finish_reason: k14,
+    status: 503,
+    body: err(`model ${k14} is overloaded`, 'overloaded'),
+  });
+
+  const k15 = plant('sk- key in the tenant and the request id, unknown to the envelope', `sk-${alnum(48)}`);
+  add({
+    ts,
+    provider: 'openai',
+    model: 'gpt-4o',
+    tenant: `acme ${k15}`,
+    request_id: k15,
+    status: 429,
+    body: err(`Rate limit reached for request ${k15}`, 'rate_limit_exceeded'),
+  });
+
   const k10 = plant('api_key field in a refused line (wrong field type)', `sk-${alnum(40)}`);
   add({ ts: 'yesterday-ish', provider: 'openai', api_key: k10, status: 'banana' });
 

@@ -660,6 +660,37 @@ describe('classifyLine: the CallRecord contract', () => {
     expect(c.notes![0]).toContain('not an HTTP status');
   });
 
+  it('a key in any text of the envelope is stored and answered as its fingerprint', () => {
+    const k = 'sk-proj-Zq9Xw8Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0FeDcBa';
+    const shaped = 'sk-8Hh2Kk4Mm6Pp8Rr0Tt2Vv4Xx6Zz8Bb0Dd2Ff4Hh6';
+    const cases: [object, Record<string, string>][] = [
+      // A gateway with the key in the URL's path; the key is known from api_key.
+      [
+        { url: `https://gw.example.com/v1/${k}/chat/completions`, api_key: k, model: 'gpt-4o', status: 500 },
+        { endpoint: `https://gw.example.com/v1/${fingerprintKey(k)}/chat/completions` },
+      ],
+      // Logged by mistake into the model and finish_reason fields; known from the Authorization header.
+      [
+        { headers: { authorization: `Bearer ${k}` }, model: k, finish_reason: `stop ${k}`, status: 200 },
+        { model: fingerprintKey(k), finish_reason: `stop ${fingerprintKey(k)}` },
+      ],
+      // Unknown to the envelope, recognised by its shape: tenant, request id.
+      [
+        { provider: 'openai', tenant: `acme ${shaped}`, request_id: shaped, status: 429 },
+        { tenant: `acme ${fingerprintKey(shaped)}`, request_id: fingerprintKey(shaped) },
+      ],
+    ];
+    for (const [envelope, expected] of cases) {
+      const r = classifyValue(envelope, { fallbackTs: Date.now() });
+      expect(r.ok).toBe(true);
+      if (!r.ok) continue;
+      expect(r.record).toMatchObject(expected);
+      const printed = JSON.stringify([r.record, classifyOne(envelope)]);
+      expect(printed).not.toContain(k);
+      expect(printed).not.toContain(shaped);
+    }
+  });
+
   it('rejects lines over maxBytes, counting UTF-8 bytes', () => {
     const line = JSON.stringify({ status: 200, model: '模'.repeat(400) });
     expect(classifyLine(line, { fallbackTs: 0, maxBytes: 1000 })).toMatchObject({ ok: false });
