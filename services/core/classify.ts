@@ -2,7 +2,7 @@
 // pick among variants, to extract template variables, or for codes the taxonomy does not know.
 import { type CompiledEntry, pickVariant, variants } from './catalog.js';
 import { type ErrorInfo, extractError, isGenericCode, SDK_CLASSES } from './extract.js';
-import { scrubSecrets } from './fingerprint.js';
+import { scrubSecrets, secretScrubber } from './fingerprint.js';
 import { meaningOf, meaningOfType, periodOf, relativeDelayMs } from './meaning.js';
 import type { NormalizedEnvelope } from './normalize.js';
 import { PARENT } from './providers.js';
@@ -386,7 +386,8 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
     }
   }
   // Every text of the verdict is stored or answered: scrubbed, codes and provider names included.
-  const clean = (t: string) => (t === '' ? t : scrubSecrets(t, secrets));
+  const scrub = secretScrubber(secrets);
+  const clean = (t: string) => (t === '' ? t : scrub(t));
   return {
     category,
     code: clean(code),

@@ -108,6 +108,13 @@ function replaceAll(text: string, needle: string, by: string): string {
   return text.includes(needle) ? text.split(needle).join(by) : text;
 }
 
+/** A raw key and the forms it takes in stored text (JSON-escaped in bodies, URL-encoded in URLs). */
+interface Needle {
+  key: string;
+  escaped: string | null;
+  encoded: string | null;
+}
+
 /**
  * THE scrubber: every text errorscope stores or answers with (messages, bodies, dead-letter lines and
  * reasons) goes through it. Replaces by its fingerprint (`fp_` + 16 hex, so equal keys stay
@@ -116,20 +123,32 @@ function replaceAll(text: string, needle: string, by: string): string {
  * Bearer tokens.
  */
 export function scrubSecrets(text: string, rawKeys: readonly string[] = []): string {
+  return secretScrubber(rawKeys)(text);
+}
+
+/** scrubSecrets for many texts of one call: the keys' forms are worked out once. */
+export function secretScrubber(rawKeys: readonly string[]): (text: string) => string {
+  const needles: Needle[] = [];
+  for (const key of rawKeys) {
+    if (key.length < 6) continue;
+    const encoded = encodeURIComponent(key);
+    needles.push({ key, escaped: jsonEscaped(key), encoded: encoded === key ? null : encoded });
+  }
+  return (text) => scrub(text, needles);
+}
+
+function scrub(text: string, needles: readonly Needle[]): string {
   let out = text;
-  for (const k of rawKeys) {
-    if (k.length < 6) continue;
-    // The body is stored as JSON text, where the key may appear escaped; in URLs, encoded.
-    const escaped = jsonEscaped(k);
-    const encoded = encodeURIComponent(k);
-    const found =
-      out.includes(k) || (escaped !== null && out.includes(escaped)) || (encoded !== k && out.includes(encoded));
+  for (const { key, escaped, encoded } of needles) {
     // Most texts scrubbed (a call's model, tenant, endpoint) hold no key: no fingerprint to compute.
-    if (!found) continue;
-    const f = fingerprintKey(k);
-    out = replaceAll(out, k, f);
+    if (
+      !(out.includes(key) || (escaped !== null && out.includes(escaped)) || (encoded !== null && out.includes(encoded)))
+    )
+      continue;
+    const f = fingerprintKey(key);
+    out = replaceAll(out, key, f);
     if (escaped !== null) out = replaceAll(out, escaped, f);
-    if (encoded !== k) out = replaceAll(out, encoded, f);
+    if (encoded !== null) out = replaceAll(out, encoded, f);
   }
   if (SECRET_HINT.test(out)) {
     out = out

@@ -1,7 +1,7 @@
 // Lines in, rows and rejections out (classifyBatch): parse, normalize, classify. Never throws; what
 // cannot become a row is rejected with the reason (dead-letter topic, HTTP answer, CLI output).
 import { classifyNormalized, type Verdict } from './classify.js';
-import { scrubSecrets } from './fingerprint.js';
+import { scrubSecrets, secretScrubber } from './fingerprint.js';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from './json-depth.js';
 import { normalizeEnvelope } from './normalize.js';
 import type { BatchOptions, CallRecord, Classification, ClassifiedBatch, InputLine, Rejection } from './types.js';
@@ -73,7 +73,8 @@ export function analyzeValue(value: unknown, fallbackTs: number): Analysis {
     const v = classifyNormalized(env, ts);
     // Every stored text is scrubbed (the verdict's are already): a key logged in the URL's path, or
     // by mistake in the model or tenant field, is stored as its fingerprint like anywhere else.
-    const clean = (t: string) => (t === '' ? t : scrubSecrets(t, env.secrets));
+    const scrub = secretScrubber(env.secrets);
+    const clean = (t: string) => (t === '' ? t : scrub(t));
     const record: CallRecord = {
       ts,
       provider: v.provider,
