@@ -43,10 +43,11 @@ const envSchema = z.object({
    * A segment (one insert block of one partition) spans fetches while the partition has a backlog; it
    * is inserted when it holds INGEST_SEGMENT_MAX messages, has been open INGEST_SEGMENT_MAX_MS, or the
    * consumer caught up, and every open segment is inserted once they hold ~INGEST_SEGMENT_MAX_BYTES
-   * together (the failed calls' insert body in UTF-8 bytes, plus ~600 bytes a rollup group). Bigger segments amortize each insert's fixed cost (the
-   * engine's ~90 ms per segment): bench ingest, live, 1M messages, CPU per message 29.9 us at 20k,
-   * 19.7 at 100k. The byte budget bounds backfills, whose calls barely aggregate (8 MiB per partition
-   * measured 16.5k msgs/s and 764 MB peak RSS, 16 MiB 19.7k and 1006 MB, 4 MiB 13.6k and 649 MB).
+   * together (the failed calls' insert body in UTF-8 bytes, plus ~600 bytes a rollup group). Bigger
+   * segments amortize each insert's fixed cost (the engine's ~90 ms per segment): bench ingest, live,
+   * 1M messages, CPU per message 29.9 us at 20k, 19.7 at 100k. The byte budget bounds backfills, whose
+   * calls barely aggregate (8 MiB per partition measured 16.5k msgs/s and 764 MB peak RSS, 16 MiB 19.7k
+   * and 1006 MB, 4 MiB 13.6k and 649 MB).
    */
   INGEST_SEGMENT_MAX: z.coerce.number().int().positive().max(1_000_000).default(100_000),
   INGEST_SEGMENT_MAX_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),

@@ -2,7 +2,7 @@
 // pick among variants, to extract template variables, or for codes the taxonomy does not know.
 import { type CompiledEntry, pickVariant, variants } from './catalog.js';
 import { type ErrorInfo, extractError, isGenericCode, SDK_CLASSES } from './extract.js';
-import { scrubSecrets, secretScrubber } from './fingerprint.js';
+import { secretScrubber } from './fingerprint.js';
 import { meaningOf, meaningOfType, periodOf, relativeDelayMs } from './meaning.js';
 import type { NormalizedEnvelope } from './normalize.js';
 import { PARENT } from './providers.js';
@@ -351,12 +351,16 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
   }
   if (selected) httpStatus ??= envStatus;
 
+  // Every text of the verdict is stored or answered: scrubbed, codes and provider names included.
+  const scrub = secretScrubber(env.secrets);
+  const clean = (t: string) => (t === '' ? t : scrub(t));
+
   // 5. Variables and reset time (regexes only for errors that carry text).
   let vars: Record<string, string> = EMPTY_VARS;
   if (selected && selected.templates.length > 0 && message !== '') {
     vars = {};
     for (const t of selected.templates) if (applyTemplate(t, message, vars)) break;
-    if (env.secrets.length > 0) for (const k of Object.keys(vars)) vars[k] = scrubSecrets(vars[k]!, env.secrets);
+    if (env.secrets.length > 0) for (const k of Object.keys(vars)) vars[k] = scrub(vars[k]!);
   }
   const cst =
     isZhipuFamily(provider) || business !== null || (selected !== null && isZhipuFamily(selected.entry.provider));
@@ -372,7 +376,6 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
   // Absurd header values (a retry-after of 1e13 s) must not become an unprintable date.
   if (resetMs !== null && !(resetMs >= 0 && resetMs <= MAX_INSTANT)) resetMs = null;
 
-  const secrets = env.secrets;
   let body = '';
   if (info) {
     const sample = info.sample;
@@ -385,9 +388,6 @@ function classifyFailure(env: NormalizedEnvelope, info: ErrorInfo | null, failin
       }
     }
   }
-  // Every text of the verdict is stored or answered: scrubbed, codes and provider names included.
-  const scrub = secretScrubber(secrets);
-  const clean = (t: string) => (t === '' ? t : scrub(t));
   return {
     category,
     code: clean(code),
